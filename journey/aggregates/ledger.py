@@ -1,0 +1,50 @@
+"""The shared behaviour of an aggregate that records touchpoints, each event_id once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+NAMESPACE = uuid5(NAMESPACE_URL, "https://journey.invalid/aggregates")
+
+
+class TouchpointLedger(Aggregate):
+    """An aggregate whose history is the touchpoints recorded on it.
+
+    A touchpoint is kept as its contract JSON object (plain JSON-able data, so the
+    stored event needs no custom transcoding). Recording an event_id that the
+    ledger already holds is a no-op: this is what makes ingest idempotent.
+    """
+
+    kind = "ledger"
+
+    @classmethod
+    def id_for(cls, key: str) -> UUID:
+        """The deterministic aggregate id of a customer or dealer id."""
+        return uuid5(NAMESPACE, f"{cls.kind}:{key}")
+
+    @classmethod
+    def create_id(cls, key: str) -> UUID:  # used by the library's Created event
+        return cls.id_for(key)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.touchpoints: list[dict[str, Any]] = []
+        self.recorded_at: list[datetime] = []
+        self.event_ids: set[str] = set()
+
+    def record(self, touchpoint: dict[str, Any]) -> bool:
+        """Record a touchpoint unless its event_id is already here; True if recorded."""
+        if touchpoint["event_id"] in self.event_ids:
+            return False
+        self._touchpoint_recorded(touchpoint=touchpoint)
+        return True
+
+    @event("TouchpointRecorded")
+    def _touchpoint_recorded(self, touchpoint: dict[str, Any]) -> None:
+        self.touchpoints.append(touchpoint)
+        self.recorded_at.append(self.modified_on)
+        self.event_ids.add(touchpoint["event_id"])

@@ -1,0 +1,153 @@
+"""The `journey` command line (typer). Every command that reads a view has --json."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from journey.engine import Engine
+from journey.errors import JourneyError
+from journey.logging import configure_logging
+from journey.render import render_customer, render_report
+from journey.settings import Settings
+from journey.timeparse import parse_instant
+from journey.touchpoints import json_schema
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="journey: the customer-journey engine.")
+
+DatabaseUrl = Annotated[
+    str | None, typer.Option("--database-url", help="sqlite:///PATH or postgresql://... [JOURNEY_DATABASE_URL]")
+]
+RulesFile = Annotated[str | None, typer.Option("--rules", help="rules file (JSON/TOML) [JOURNEY_RULES]")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="RFC 3339 instant; default now")]
+AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+def settings_for(database_url: str | None = None, rules: str | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment, overridden by the flags given."""
+    given = {"database_url": database_url, "rules": rules, **overrides}
+    return Settings(**{k: v for k, v in given.items() if v is not None})
+
+
+@contextmanager
+def engine_for(database_url: str | None, rules: str | None) -> Iterator[Engine]:
+    engine = Engine.open(settings_for(database_url, rules))
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def instant(value: str | None, field: str) -> datetime | None:
+    return None if value is None else parse_instant(value, field)
+
+
+def emit(obj: Any, as_json: bool, text: str) -> None:
+    typer.echo(json.dumps(obj, indent=2, ensure_ascii=False) if as_json else text)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the touchpoint envelope (for upstream producers)."""
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSONL touchpoints")],
+    database_url: DatabaseUrl = None,
+    rules: RulesFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """Validate and apply a JSONL file; rejected lines go to FILE.dlq.jsonl with their reason."""
+    from journey.progress import byte_progress
+
+    with engine_for(database_url, rules) as engine, byte_progress(file) as advance:
+        report = engine.ingest_file(file, on_progress=advance)
+    summary = report.as_dict()
+    lines = [f"read {report.read}, applied {report.applied}, duplicates {report.duplicates}, rejected {report.rejected}"]
+    if report.dead_letters:
+        lines.append(f"rejected lines and their reasons: {report.dead_letters}")
+    emit(summary, as_json, "\n".join(lines))
+
+
+@app.command()
+def customer(
+    customer_id: Annotated[str, typer.Argument(help="the customer_id")],
+    as_of: AsOf = None,
+    known_at: Annotated[str | None, typer.Option("--known-at", help="what the engine knew at this instant")] = None,
+    database_url: DatabaseUrl = None,
+    rules: RulesFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """A customer's intent level, retention status and service view as of any instant."""
+    with engine_for(database_url, rules) as engine:
+        view = engine.customer(customer_id, instant(as_of, "as_of"), instant(known_at, "known_at"))
+    emit(view, as_json, render_customer(view))
+
+
+@app.command()
+def report(
+    dealer: Annotated[str, typer.Option("--dealer", help="dealer_id")],
+    as_of: AsOf = None,
+    database_url: DatabaseUrl = None,
+    rules: RulesFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """Leads per intent level, owners per retention status and the dealer's retention metrics."""
+    with engine_for(database_url, rules) as engine:
+        engine.views.catch_up()
+        result = engine.report(dealer, instant(as_of, "as_of"))
+    emit(result, as_json, render_report(result))
+
+
+@app.command()
+def demo(
+    database_url: DatabaseUrl = None,
+    rules: RulesFile = None,
+    customers: Annotated[int, typer.Option(help="customers to generate")] = 2000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    out: Annotated[Path, typer.Option(help="where the generated JSONL goes")] = Path("journey-demo"),
+) -> None:
+    """Generate a realistic dealer data set, ingest it into the local store and show the views."""
+    from journey.demo import run_demo
+
+    with engine_for(database_url, rules) as engine:
+        typer.echo(run_demo(engine, out=out, customers=customers, seed=seed))
+
+
+def _register_plugins() -> None:
+    """Commands contributed by other packages (e.g. consumers: consume, produce)."""
+    for ep in entry_points(group="journey.commands"):
+        app.command(name=ep.name)(ep.load())
+
+
+def main() -> None:
+    configure_logging()
+    _register_plugins()
+    try:
+        app(standalone_mode=False)
+    except JourneyError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(130)
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The composition root: settings -> event store, rules, views; the read models' queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from journey.application import JourneyApplication, Recorded
+from journey.errors import UnknownCustomerError
+from journey.ingest import IngestReport, ingest_file
+from journey.projections.customer import customer_view, utc
+from journey.projections.runner import CustomerViews, micros
+from journey.projections.standards import standards_lookup
+from journey.rules import Rules, load_rules
+from journey.settings import Settings
+from journey.touchpoints import AnyTouchpoint
+
+INTENT_LEVELS = ("N", "C", "B", "A", "H", "O", "F")
+RETENTION_STATUSES = ("prospect", "opportunity", "loyal", "marginal", "lost")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def known(records: list[Recorded], known_at: datetime | None) -> list[AnyTouchpoint]:
+    """The touchpoints the engine had recorded by known_at (all when None)."""
+    return [r.touchpoint for r in records if known_at is None or r.recorded_at <= known_at]
+
+
+@dataclass
+class Engine:
+    """One configured engine: the event store, the rules and the tracked views."""
+
+    settings: Settings
+    rules: Rules
+    app: JourneyApplication
+    views: CustomerViews
+
+    @classmethod
+    def open(cls, settings: Settings) -> Engine:
+        rules = load_rules(settings.rules)
+        app = JourneyApplication(settings.database_url, pii_key=settings.pii_key)
+        return cls(settings, rules, app, CustomerViews.open(app, rules))
+
+    def close(self) -> None:
+        self.app.close()
+
+    # ------------------------------------------------------------------ write side
+
+    def ingest_file(self, path: Path, on_progress: Callable[[int], None] | None = None) -> IngestReport:
+        report = ingest_file(self.app, path, on_progress=on_progress)
+        self.views.catch_up()
+        return report
+
+    # ------------------------------------------------------------------ read side
+
+    def customer(self, customer_id: str, as_of: datetime | None = None, known_at: datetime | None = None) -> dict[str, Any]:
+        """CONTRACT.md's customer view as of T, optionally as the engine knew it at known_at."""
+        records = self.app.customer_history(customer_id)
+        touchpoints = known(records, known_at)
+        if not touchpoints:
+            raise UnknownCustomerError(f"customer_id: no touchpoint recorded for {customer_id!r}")
+        at = as_of or now()
+        dealers = sorted({tp.dealer_id for tp in touchpoints})
+        dealer_tps = [tp for d in dealers for tp in known(self.app.dealer_history(d), known_at)]
+        view = customer_view(customer_id, touchpoints, at, self.rules, standards_lookup(dealer_tps, self.rules))
+        if known_at is not None:
+            view["known_at"] = utc(known_at)
+        return view
+
+    def report(self, dealer_id: str, as_of: datetime | None = None) -> dict[str, Any]:
+        """Dealer figures at T from the customer-state intervals (a range look-up)."""
+        at = as_of or now()
+        t = micros(at)
+        rows = self.views.recorder.select(
+            "SELECT intent_level, retention_status, car_age_segment, usage, held, overdue_follow_up, COUNT(*) "
+            "FROM {customer_state} WHERE dealer_id = ? AND valid_from <= ? AND valid_to > ? "
+            "GROUP BY intent_level, retention_status, car_age_segment, usage, held, overdue_follow_up",
+            [dealer_id, t, t],
+        )
+        return dealer_report(dealer_id, at, rows, self.rules.label)
+
+
+def dealer_report(dealer_id: str, at: datetime, rows: list[tuple[Any, ...]], rules_label: str) -> dict[str, Any]:
+    """Leads per level, owners per status, segments and the DOMAIN.md dealer metrics."""
+    leads = dict.fromkeys(INTENT_LEVELS, 0)
+    statuses = dict.fromkeys(RETENTION_STATUSES, 0)
+    car_age: dict[str, int] = {}
+    usage: dict[str, int] = {}
+    customers = held = overdue = 0
+    for level, status, segment, use, is_held, is_overdue, count in rows:
+        customers += count
+        statuses[status] += count
+        if level is not None:
+            leads[level] += count
+        overdue += count if is_overdue else 0
+        if status == "prospect":
+            continue
+        car_age[segment or "unknown"] = car_age.get(segment or "unknown", 0) + count
+        usage[use or "unknown"] = usage.get(use or "unknown", 0) + count
+        held += count if is_held else 0
+    owners = customers - statuses["prospect"]
+    return {
+        "dealer_id": dealer_id,
+        "as_of": utc(at),
+        "customers": customers,
+        "leads": {"total": sum(leads.values()), "by_level": leads, "overdue_follow_ups": overdue},
+        "owners": {
+            "total": owners,
+            "by_status": {k: v for k, v in statuses.items() if k != "prospect"},
+            "car_age_segment": dict(sorted(car_age.items())),
+            "usage": dict(sorted(usage.items())),
+        },
+        "prospects": statuses["prospect"],
+        "active_ratio": _ratio(statuses["loyal"] + statuses["opportunity"], owners),
+        "churn": _ratio(statuses["lost"], owners),
+        "hold_rate": _ratio(held, owners),
+        "rules_version": rules_label,
+    }
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None

@@ -1,0 +1,1 @@
+"""Pure rules (functions of touchpoints, T and rules) and the tracked view writers."""

@@ -1,0 +1,169 @@
+"""The customer view of CONTRACT.md section 2, and its validity intervals.
+
+``customer_view`` is the answer at T; ``customer_states`` is the whole future schedule
+of the piecewise-constant part of that answer, sampled at the rules' breakpoints, so
+that a stored interval row equals what ``customer_view`` says anywhere inside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from journey.projections.history import history
+from journey.projections.intent import intent_at, intent_breakpoints
+from journey.projections.retention import retention_at, retention_breakpoints
+from journey.projections.service import customer_service_at
+from journey.projections.standards import StandardsLookup
+from journey.rules import DEFAULT_RULES, Rules
+from journey.touchpoints import AnyTouchpoint, Callback
+
+HOLD_DAYS = timedelta(days=365)
+
+
+def utc(dt: datetime | None) -> str | None:
+    """RFC 3339 in UTC, as every timestamp in output."""
+    return None if dt is None else dt.astimezone(UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class CustomerState:
+    """One validity interval [valid_from, valid_to) of a customer's piecewise-constant view."""
+
+    valid_from: datetime
+    valid_to: datetime | None
+    dealer_id: str
+    intent_level: str | None
+    retention_status: str
+    owner: bool
+    car_age_segment: str | None
+    usage: str | None
+    flags: tuple[str, ...]
+    held: bool
+    overdue_follow_up: bool
+    decided_by: tuple[str, ...]
+
+
+def home_dealer(touchpoints: Sequence[AnyTouchpoint]) -> str | None:
+    """The customer's dealer at T: the dealer of the latest touchpoint (touchpoints in history order)."""
+    return touchpoints[-1].dealer_id if touchpoints else None
+
+
+def is_contact(tp: AnyTouchpoint) -> bool:
+    """Any touchpoint but an unreached callback counts as contact for the hold rate (DOMAIN.md)."""
+    return not (isinstance(tp, Callback) and not tp.data.reached)
+
+
+def held_at(touchpoints: Sequence[AnyTouchpoint], at: datetime) -> bool:
+    """Any reached contact or touchpoint in (T-365d, T] (DOMAIN.md, hold rate)."""
+    return any(is_contact(tp) and at - HOLD_DAYS < tp.occurred_at <= at for tp in touchpoints)
+
+
+def customer_view(
+    customer_id: str,
+    touchpoints: Sequence[AnyTouchpoint],
+    at: datetime,
+    rules: Rules = DEFAULT_RULES,
+    standards: StandardsLookup | None = None,
+) -> dict[str, Any]:
+    """The customer view at T (CONTRACT.md section 2) from the touchpoints with occurred_at <= T."""
+    seen = history(touchpoints, at)
+    intent = intent_at(seen, at, rules)
+    retention = retention_at(seen, at, rules, standards)
+    service = customer_service_at(seen, at)
+    return {
+        "customer_id": customer_id,
+        "as_of": utc(at),
+        "dealer_id": home_dealer(seen),
+        "intent": {
+            "level": intent.level,
+            "since": utc(intent.since),
+            "signals": list(intent.signals),
+            "decided_by": list(intent.decided_by),
+            "next_follow_up_due": utc(intent.next_follow_up_due),
+            "follow_up_overdue": intent.follow_up_overdue,
+        },
+        "retention": {
+            "status": retention.status,
+            "days_since_last_service": retention.days_since_last_service,
+            "last_service_at": utc(retention.last_service_at),
+            "car_age_segment": retention.car_age_segment,
+            "usage": retention.usage,
+            "flags": list(retention.flags),
+            "decided_by": list(retention.decided_by),
+        },
+        "service": {
+            "csi_last": service.csi_last,
+            "gap5": service.gap5,
+            "open_complaints": service.open_complaints,
+            "decided_by": list(service.decided_by),
+        },
+        "touchpoints": len(seen),
+        "rules_version": rules.label,
+    }
+
+
+def state_breakpoints(
+    touchpoints: Sequence[AnyTouchpoint], rules: Rules, standards: StandardsLookup | None
+) -> list[datetime]:
+    """Every instant at which a customer's state may change."""
+    points = set(intent_breakpoints(touchpoints, rules))
+    points.update(retention_breakpoints(touchpoints, rules, standards))
+    for tp in touchpoints:
+        if is_contact(tp):
+            points.add(tp.occurred_at + HOLD_DAYS)
+    return sorted(points)
+
+
+def state_at(
+    touchpoints: Sequence[AnyTouchpoint], at: datetime, rules: Rules, standards: StandardsLookup | None
+) -> CustomerState | None:
+    """The piecewise-constant part of the view at T (None before the first touchpoint)."""
+    seen = history(touchpoints, at)
+    dealer = home_dealer(seen)
+    if dealer is None:
+        return None
+    intent = intent_at(seen, at, rules)
+    retention = retention_at(seen, at, rules, standards)
+    return CustomerState(
+        valid_from=at,
+        valid_to=None,
+        dealer_id=dealer,
+        intent_level=intent.level,
+        retention_status=retention.status,
+        owner=retention.status != "prospect",
+        car_age_segment=retention.car_age_segment,
+        usage=retention.usage,
+        flags=retention.flags,
+        held=held_at(seen, at),
+        overdue_follow_up=intent.follow_up_overdue,
+        decided_by=tuple(sorted(set(intent.decided_by) | set(retention.decided_by))),
+    )
+
+
+def _same(a: CustomerState, b: CustomerState) -> bool:
+    return a.__dict__ | {"valid_from": None, "valid_to": None} == b.__dict__ | {"valid_from": None, "valid_to": None}
+
+
+def customer_states(
+    touchpoints: Sequence[AnyTouchpoint], rules: Rules = DEFAULT_RULES, standards: StandardsLookup | None = None
+) -> list[CustomerState]:
+    """The customer's states as consecutive validity intervals, the last one open-ended."""
+    ordered = history(touchpoints)
+    states: list[CustomerState] = []
+    for point in state_breakpoints(ordered, rules, standards):
+        state = state_at(ordered, point, rules, standards)
+        if state is None:
+            continue
+        if states and _same(states[-1], state):
+            continue
+        if states:
+            states[-1] = _close(states[-1], point)
+        states.append(state)
+    return states
+
+
+def _close(state: CustomerState, at: datetime) -> CustomerState:
+    return CustomerState(**(state.__dict__ | {"valid_to": at}))

@@ -1,0 +1,180 @@
+"""View tables in the event store's own database, written with a tracking record in the
+same transaction (the eventsourcing library's TrackingRecorder), on SQLite or PostgreSQL.
+
+A view is a set of tables; each table's rows are grouped by a key column (a customer
+or a dealer) and a projection replaces a key's rows as a whole, so writing the same
+group twice gives the same table: the write is idempotent as well as tracked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
+from psycopg.sql import SQL
+
+Row = tuple[Any, ...]
+#: changes[table][key] = the complete new rows of that key in that table
+Changes = Mapping[str, Mapping[str, Sequence[Row]]]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A view table: columns (name, SQL type), the grouping key column, indexes."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    key: str
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.columns)
+
+
+class ViewRecorder(Protocol):
+    """What projections and readers need from a view store."""
+
+    prefix: str
+
+    def write(self, changes: Changes, tracking: Tracking | None) -> None: ...
+    def select(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+    def max_tracking_id(self, application_name: str) -> int | None: ...
+    def clear(self) -> None: ...
+
+
+def _ddl(prefix: str, tables: Sequence[Table]) -> list[str]:
+    statements = []
+    for t in tables:
+        cols = ", ".join(f"{c} {typ}" for c, typ in t.columns)
+        statements.append(f"CREATE TABLE IF NOT EXISTS {prefix}_{t.name} ({cols})")
+        for i, idx in enumerate(((t.key,), *t.indexes)):
+            statements.append(
+                f"CREATE INDEX IF NOT EXISTS {prefix}_{t.name}_i{i} ON {prefix}_{t.name} ({', '.join(idx)})"
+            )
+    return statements
+
+
+class _Tables:
+    """The dialect-neutral part: SQL for replacing key groups and reading."""
+
+    placeholder = "?"
+    prefix: str
+    tables: dict[str, Table]
+
+    def _setup(self, prefix: str, tables: Sequence[Table]) -> None:
+        self.prefix = prefix
+        self.tables = {t.name: t for t in tables}
+
+    def render(self, sql: str) -> str:
+        """Expand ``{name}`` table references to prefixed names and ? to the dialect's placeholder."""
+        text = sql.format(**{name: f"{self.prefix}_{name}" for name in self.tables})
+        return text.replace("?", self.placeholder) if self.placeholder != "?" else text
+
+    def _replace(self, cursor: Any, changes: Changes) -> None:
+        for name, groups in changes.items():
+            table = self.tables[name]
+            keys = list(groups)
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ", ".join([self.placeholder] * len(chunk))
+                cursor.execute(f"DELETE FROM {self.prefix}_{name} WHERE {table.key} IN ({marks})", chunk)
+            rows = [row for key in keys for row in groups[key]]
+            if rows:
+                marks = ", ".join([self.placeholder] * len(table.columns))
+                cols = ", ".join(table.column_names)
+                cursor.executemany(f"INSERT INTO {self.prefix}_{name} ({cols}) VALUES ({marks})", rows)
+
+
+class SQLiteViewRecorder(SQLiteTrackingRecorder, _Tables):
+    """View tables plus the library's tracking table, in the SQLite file of the event store."""
+
+    def __init__(self, datastore: SQLiteDatastore, *, prefix: str, tables: Sequence[Table]) -> None:
+        self._setup(prefix, tables)
+        super().__init__(datastore)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *_ddl(self.prefix, list(self.tables.values()))]
+
+    def write(self, changes: Changes, tracking: Tracking | None) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            self._replace(_Cursor(c), changes)
+            if tracking is not None:
+                self._insert_tracking(c, tracking)
+
+    def select(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.render(sql), tuple(params))
+            return [tuple(r) for r in c.fetchall()]
+
+    def clear(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            for name in self.tables:
+                c.execute(f"DELETE FROM {self.prefix}_{name}")
+            c.execute("DELETE FROM tracking WHERE application_name LIKE ?", (f"{self.prefix}:%",))
+
+
+class PostgresViewRecorder(PostgresTrackingRecorder, _Tables):
+    """View tables plus the library's tracking table, in the PostgreSQL event store database."""
+
+    placeholder = "%s"
+
+    def __init__(
+        self, datastore: PostgresDatastore, *, tracking_table_name: str, prefix: str, tables: Sequence[Table]
+    ) -> None:
+        self._setup(prefix, tables)
+        super().__init__(datastore, tracking_table_name=tracking_table_name)
+        ddl = _ddl(prefix, list(self.tables.values()))
+        self.sql_create_statements.extend(SQL(s.replace(" REAL", " DOUBLE PRECISION")) for s in ddl)  # type: ignore[arg-type]
+
+    def write(self, changes: Changes, tracking: Tracking | None) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            self._replace(curs, changes)
+            if tracking is not None:
+                self._insert_tracking(curs, tracking)
+
+    def select(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.render(sql), tuple(params), prepare=False)  # type: ignore[arg-type]
+            return [tuple(r.values()) for r in curs.fetchall()]
+
+    def clear(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            for name in self.tables:
+                curs.execute(f"DELETE FROM {self.prefix}_{name}")  # type: ignore[arg-type]
+            curs.execute(
+                f"DELETE FROM {self.tracking_table_name} WHERE application_name LIKE %s",  # type: ignore[arg-type]
+                (f"{self.prefix}:%",),
+            )
+
+
+class _Cursor:
+    """sqlite3 cursor adapter with the executemany the library's cursor wrapper hides."""
+
+    def __init__(self, c: SQLiteCursor) -> None:
+        self._c = c
+
+    def execute(self, sql: str, params: Sequence[Any]) -> None:
+        self._c.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Row]) -> None:
+        self._c.executemany(sql, rows)
+
+
+def open_view_recorder(factory: Any, *, prefix: str, tables: Sequence[Table]) -> ViewRecorder:
+    """A view recorder on the same database as the application's event store."""
+    datastore = factory.datastore
+    recorder: Any
+    if isinstance(datastore, SQLiteDatastore):
+        recorder = SQLiteViewRecorder(datastore, prefix=prefix, tables=tables)
+    elif isinstance(datastore, PostgresDatastore):
+        name = (factory.env.name.lower() or "notification") + "_tracking"
+        recorder = PostgresViewRecorder(datastore, tracking_table_name=name, prefix=prefix, tables=tables)
+    else:  # pragma: no cover - only the two persistence modules are configured by settings
+        raise TypeError(f"no view recorder for {type(datastore).__name__}")
+    recorder.create_table()
+    return recorder  # type: ignore[no-any-return]

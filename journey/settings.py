@@ -1,0 +1,86 @@
+"""JOURNEY_* settings (pydantic-settings), and their translation to the eventsourcing env.
+
+This is the only module of `journey` that reads the process environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from journey.errors import JourneyError
+
+
+class InvalidDatabaseUrlError(JourneyError, ValueError):
+    """JOURNEY_DATABASE_URL is neither sqlite:///PATH nor postgresql://..."""
+
+
+class Settings(BaseSettings):
+    """CONTRACT.md section 3: configuration by env var, overridable by CLI flags."""
+
+    model_config = SettingsConfigDict(env_prefix="JOURNEY_", extra="ignore")
+
+    database_url: str = "sqlite:///./journey.db"
+    kafka_bootstrap: str = "localhost:9092"
+    kafka_topic: str = "touchpoints"
+    kafka_group: str = "journey-ingest"
+    kafka_security_protocol: str | None = None
+    kafka_sasl_mechanism: str | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    kafka_ssl_cafile: str | None = None
+    rules: str | None = None
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_keys: str = ""
+    pii_key: str = Field(default="journey-dev-pii-key", repr=False)
+    tasks_topic: str = "journey.tasks"
+
+    @property
+    def api_key_set(self) -> frozenset[str]:
+        return frozenset(k.strip() for k in self.api_keys.split(",") if k.strip())
+
+
+def eventsourcing_env(database_url: str) -> dict[str, str]:
+    """The eventsourcing library's persistence settings for a JOURNEY_DATABASE_URL."""
+    url = urlparse(database_url)
+    if url.scheme == "sqlite":
+        path = database_url[len("sqlite:///") :] if database_url.startswith("sqlite:///") else url.path
+        if not path:
+            raise InvalidDatabaseUrlError(f"database_url: no file path in {database_url!r}")
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": "30",
+            "CREATE_TABLE": "y",
+        }
+    if url.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        if not url.hostname or not url.path.strip("/"):
+            raise InvalidDatabaseUrlError(f"database_url: host and database name are required in {_redact(url)}")
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.strip("/"),
+            "POSTGRES_HOST": url.hostname,
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_MAX_OVERFLOW": "5",
+            "CREATE_TABLE": "y",
+        }
+    raise InvalidDatabaseUrlError(
+        f"database_url: unsupported scheme {url.scheme!r} (use sqlite:///PATH or postgresql://...)"
+    )
+
+
+def _redact(url: object) -> str:
+    text = str(getattr(url, "geturl", lambda: url)())
+    parsed = urlparse(text)
+    if parsed.password:
+        text = text.replace(f":{parsed.password}@", ":***@")
+    return text
