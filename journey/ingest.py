@@ -105,5 +105,5 @@ def _dead_letter(dlq: IO[str], number: int, raw: bytes, exc: InvalidTouchpointEr
         "reason": str(exc),
         "raw": raw.decode("utf-8", errors="replace"),
     }
-    dlq.write(json.dumps(record, ensure_ascii=False) + "\n")
+    dlq.write(json.dumps(record) + "\n")
     log.warning("touchpoint_rejected", line=number, field=exc.field, reason=exc.reason[:200])

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from journey.projections.history import history
-from journey.projections.intent import intent_at, intent_breakpoints
+from journey.projections.intent import TICK, intent_at, level_breakpoints
 from journey.projections.retention import retention_at, retention_breakpoints
 from journey.projections.service import customer_service_at
 from journey.projections.standards import StandardsLookup
@@ -108,8 +108,9 @@ def customer_view(
 def state_breakpoints(
     touchpoints: Sequence[AnyTouchpoint], rules: Rules, standards: StandardsLookup | None
 ) -> list[datetime]:
-    """Every instant at which a customer's state may change."""
-    points = set(intent_breakpoints(touchpoints, rules))
+    """Every instant at which a customer's state may change, except follow-ups turning
+    overdue, which ``customer_states`` adds from each interval's own due time."""
+    points = set(level_breakpoints(touchpoints, rules))
     points.update(retention_breakpoints(touchpoints, rules, standards))
     for tp in touchpoints:
         if is_contact(tp):
@@ -119,15 +120,16 @@ def state_breakpoints(
 
 def state_at(
     touchpoints: Sequence[AnyTouchpoint], at: datetime, rules: Rules, standards: StandardsLookup | None
-) -> CustomerState | None:
-    """The piecewise-constant part of the view at T (None before the first touchpoint)."""
+) -> tuple[CustomerState | None, datetime | None]:
+    """The piecewise-constant part of the view at T (None before the first touchpoint), and
+    the follow-up due time in force at T."""
     seen = history(touchpoints, at)
     dealer = home_dealer(seen)
     if dealer is None:
-        return None
-    intent = intent_at(seen, at, rules)
+        return None, None
+    intent = intent_at(seen, at, rules, with_since=False)
     retention = retention_at(seen, at, rules, standards)
-    return CustomerState(
+    state = CustomerState(
         valid_from=at,
         valid_to=None,
         dealer_id=dealer,
@@ -141,6 +143,7 @@ def state_at(
         overdue_follow_up=intent.follow_up_overdue,
         decided_by=tuple(sorted(set(intent.decided_by) | set(retention.decided_by))),
     )
+    return state, intent.next_follow_up_due
 
 
 def _same(a: CustomerState, b: CustomerState) -> bool:
@@ -152,17 +155,25 @@ def customer_states(
 ) -> list[CustomerState]:
     """The customer's states as consecutive validity intervals, the last one open-ended."""
     ordered = history(touchpoints)
+    points = state_breakpoints(ordered, rules, standards)
     states: list[CustomerState] = []
-    for point in state_breakpoints(ordered, rules, standards):
-        state = state_at(ordered, point, rules, standards)
-        if state is None:
-            continue
-        if states and _same(states[-1], state):
-            continue
-        if states:
-            states[-1] = _close(states[-1], point)
-        states.append(state)
+    for i, point in enumerate(points):
+        end = points[i + 1] if i + 1 < len(points) else None
+        state, due = state_at(ordered, point, rules, standards)
+        _extend(states, state)
+        if state is not None and due is not None and not state.overdue_follow_up:
+            flip = due + TICK  # overdue once T is past the due time
+            if point < flip and (end is None or flip < end):
+                _extend(states, state_at(ordered, flip, rules, standards)[0])
     return states
+
+
+def _extend(states: list[CustomerState], state: CustomerState | None) -> None:
+    if state is None or (states and _same(states[-1], state)):
+        return
+    if states:
+        states[-1] = _close(states[-1], state.valid_from)
+    states.append(state)
 
 
 def _close(state: CustomerState, at: datetime) -> CustomerState:

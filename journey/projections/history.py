@@ -7,6 +7,7 @@ cannot change a view.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -15,11 +16,19 @@ from journey.touchpoints import AnyTouchpoint
 DAY = timedelta(days=1)
 
 
-def history(touchpoints: Iterable[AnyTouchpoint], at: datetime | None = None) -> list[AnyTouchpoint]:
+class History(list[AnyTouchpoint]):
+    """A list already deduplicated and in (occurred_at, event_id) order."""
+
+
+def history(touchpoints: Iterable[AnyTouchpoint], at: datetime | None = None) -> History:
     """Deduplicated (by event_id, first occurrence in canonical order wins) touchpoints
     with occurred_at <= at, sorted by (occurred_at, event_id)."""
+    if isinstance(touchpoints, History):
+        if at is None:
+            return touchpoints
+        return History(touchpoints[: bisect_right(touchpoints, at, key=lambda tp: tp.occurred_at)])
     seen: set[str] = set()
-    out: list[AnyTouchpoint] = []
+    out = History()
     for tp in sorted(touchpoints, key=sort_key):
         if tp.event_id in seen:
             continue

@@ -103,38 +103,47 @@ class CustomerViews:
         """Notifications recorded but not yet projected."""
         return (self.app.recorder.max_notification_id() or 0) - self.position()
 
-    def catch_up(self, batch_size: int = 2000, stop: int | None = None) -> int:
-        """Project every notification not yet projected; returns how many were processed."""
-        total = 0
-        while True:
-            done = self.run_batch(batch_size, stop)
-            total += done
-            if done == 0:
-                return total
+    def catch_up(self, page_size: int = 5000, chunk: int = 500) -> int:
+        """Project every notification recorded so far; returns how many were processed.
 
-    def run_batch(self, batch_size: int = 2000, stop: int | None = None) -> int:
+        Each affected customer is recomputed once, from its whole history, however many of
+        its events the range holds. Customer groups are written in chunks (idempotent: a
+        key's rows are replaced); the last chunk carries the tracking record, so a crash
+        part-way leaves the position unmoved and the next run redoes the range.
+        """
         start = self.position()
-        notifications = self.app.recorder.select_notifications(
-            start, batch_size, stop=stop, inclusive_of_start=False
-        )
-        if not notifications:
+        stop = self.app.recorder.max_notification_id() or 0
+        if stop <= start:
             return 0
+        customers = self._affected(start, stop, page_size)
+        ordered = sorted(customers)
+        chunks = [ordered[i : i + chunk] for i in range(0, len(ordered), chunk)] or [[]]
+        for i, group in enumerate(chunks):
+            last = i == len(chunks) - 1
+            tracking = Tracking(self.tracking_name, stop) if last else None
+            self.recorder.write({CUSTOMER_STATE.name: self.rows_for(group)}, tracking)
+        log.info("views_caught_up", notifications=stop - start, customers=len(ordered), position=stop)
+        return stop - start
+
+    def _affected(self, start: int, stop: int, page_size: int) -> set[str]:
+        """The customers whose views the notifications in (start, stop] change."""
         customers: set[str] = set()
         dealers: set[str] = set()
-        for n in notifications:
-            event = self.app.mapper.to_domain_event(n)
-            tp = getattr(event, "touchpoint", None)
-            if tp is None:
-                continue
-            if tp.get("customer_id") is None:
-                dealers.add(tp["dealer_id"])
-            else:
-                customers.add(tp["customer_id"])
-        customers |= self._customers_of(dealers)
-        rows = self.rows_for(customers)
-        self.recorder.write({CUSTOMER_STATE.name: rows}, Tracking(self.tracking_name, notifications[-1].id))
-        log.debug("views_batch", notifications=len(notifications), customers=len(customers))
-        return len(notifications)
+        position = start
+        while position < stop:
+            page = self.app.recorder.select_notifications(position, page_size, stop=stop, inclusive_of_start=False)
+            if not page:
+                break
+            for n in page:
+                tp = getattr(self.app.mapper.to_domain_event(n), "touchpoint", None)
+                if tp is None:
+                    continue
+                if tp.get("customer_id") is None:
+                    dealers.add(tp["dealer_id"])
+                else:
+                    customers.add(tp["customer_id"])
+            position = page[-1].id
+        return customers | self._customers_of(dealers)
 
     def rows_for(self, customers: Iterable[str]) -> dict[str, list[Row]]:
         lookups: dict[frozenset[str], StandardsLookup] = {}

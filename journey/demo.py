@@ -1,0 +1,71 @@
+"""`journey demo`: generate a seeded dealer data set, ingest it, and report as a manager reads it."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from journey.demo_data import generate, write_jsonl
+from journey.engine import Engine
+from journey.render import render_customer, render_report
+from journey.timeparse import parse_instant
+
+
+def run_demo(engine: Engine, *, out: Path, customers: int = 2000, seed: int = 7) -> str:
+    """Generate, ingest, project; return the report text."""
+    started = time.perf_counter()
+    touchpoints = generate(seed=seed, customers=customers)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "touchpoints.jsonl"
+    write_jsonl(touchpoints, path)
+    report = engine.ingest_file(path)
+    elapsed = time.perf_counter() - started
+    as_of = max(parse_instant(tp["occurred_at"], "occurred_at") for tp in touchpoints)
+    dealers = sorted({tp["dealer_id"] for tp in touchpoints})
+    lines = [
+        f"Generated {len(touchpoints)} touchpoints for {customers} customers at {len(dealers)} dealers -> {path}",
+        f"Ingested into {engine.settings.database_url}: applied {report.applied}, "
+        f"duplicates {report.duplicates}, rejected {report.rejected} ({elapsed:.1f} s)",
+        "",
+    ]
+    for dealer in dealers:
+        lines += [render_report(engine.report(dealer, as_of)), ""]
+    lines.append("Three customers, explained by the touchpoints that decided their views:")
+    for cid in _explainable(engine, touchpoints, as_of):
+        lines += ["", *_explain(engine, cid, as_of)]
+    lines += [
+        "",
+        f"Try: journey customer {cid} --as-of {as_of.isoformat()} --json",
+        f"     journey report --dealer {dealers[0]} --as-of {as_of.date().isoformat()}",
+    ]
+    return "\n".join(lines)
+
+
+def _explainable(engine: Engine, touchpoints: list[dict[str, Any]], as_of: datetime) -> list[str]:
+    """A hot lead, an owner at risk and a lost owner (falling back to any customers)."""
+    wanted: dict[str, str | None] = {"hot": None, "flagged": None, "lost": None}
+    for cid in sorted({tp["customer_id"] for tp in touchpoints if tp.get("customer_id")}):
+        view = engine.customer(cid, as_of)
+        if wanted["hot"] is None and view["intent"]["level"] in ("H", "A"):
+            wanted["hot"] = cid
+        elif wanted["flagged"] is None and view["retention"]["flags"]:
+            wanted["flagged"] = cid
+        elif wanted["lost"] is None and view["retention"]["status"] in ("lost", "marginal"):
+            wanted["lost"] = cid
+        if all(wanted.values()):
+            break
+    return [c for c in wanted.values() if c is not None]
+
+
+def _explain(engine: Engine, customer_id: str, as_of: datetime) -> list[str]:
+    view = engine.customer(customer_id, as_of)
+    deciding = set(view["intent"]["decided_by"]) | set(view["retention"]["decided_by"])
+    records = {r.touchpoint.event_id: r.touchpoint for r in engine.app.customer_history(customer_id)}
+    lines = [render_customer(view), "  Deciding touchpoints:"]
+    for event_id in sorted(deciding, key=lambda e: records[e].occurred_at if e in records else as_of):
+        tp = records.get(event_id)
+        if tp is not None:
+            lines.append(f"    {tp.occurred_at.isoformat()}  {tp.type:<20} {event_id}")
+    return lines

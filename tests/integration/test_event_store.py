@@ -1,0 +1,84 @@
+"""The event store on SQLite and PostgreSQL: each touchpoint once, batches, dead letters, privacy."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from journey.engine import Engine
+from journey.ingest import dead_letter_path
+from journey.touchpoints import touchpoint_json
+from tests.builders import callback, complaint, day, maintenance, registered, visit
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def test_the_same_event_id_twice_is_recorded_once(engine: Engine) -> None:
+    first = visit(day(0), "revisit", event_id="dms-1")
+
+    a = engine.app.ingest([first, first])
+    b = engine.app.ingest([first])
+
+    assert (a.applied, a.duplicates, b.applied, b.duplicates) == (1, 1, 0, 1)
+    assert [r.touchpoint for r in engine.app.customer_history("C1")] == [first]
+
+
+def test_arrival_order_does_not_change_what_is_recorded(engine: Engine, open_engine) -> None:  # type: ignore[no-untyped-def]
+    touchpoints = [visit(day(i), "revisit", customer=f"C{i % 3}") for i in range(30)]
+    shuffled = touchpoints[:]
+    random.Random(4).shuffle(shuffled)
+    other = open_engine()
+
+    engine.app.ingest(shuffled[:20])
+    other.app.ingest(shuffled[10:])  # another process, overlapping
+
+    for c in ("C0", "C1", "C2"):
+        got = {r.touchpoint.event_id for r in engine.app.customer_history(c)}
+        assert got == {tp.event_id for tp in touchpoints if tp.customer_id == c}
+
+
+def test_ingest_applies_good_lines_and_dead_letters_bad_ones_with_their_reason(engine: Engine, tmp_path: Path) -> None:
+    good = [visit(day(1), "revisit"), complaint(day(2)), callback(day(3), reason="complaint", complaint_id="K1")]
+    lines = [touchpoint_json(good[0]), "{not json", touchpoint_json(good[1]), '{"type": "teleport"}', touchpoint_json(good[2])]
+    bad_version = json.loads(touchpoint_json(good[0])) | {"event_id": "v2", "schema_version": 2}
+    lines.append(json.dumps(bad_version))
+    source = write_lines(tmp_path / "in.jsonl", lines)
+
+    report = engine.ingest_file(source)
+
+    assert (report.read, report.applied, report.duplicates, report.rejected) == (6, 3, 0, 3)
+    dead = [json.loads(line) for line in dead_letter_path(source).read_text().splitlines()]
+    assert [(d["line"], d["field"]) for d in dead] == [(2, "json"), (4, "type"), (6, "schema_version")]
+    assert all(d["reason"] for d in dead)
+    assert dead[0]["raw"] == "{not json"
+
+
+def test_re_ingesting_the_same_file_changes_nothing(engine: Engine, tmp_path: Path) -> None:
+    tps = [visit(day(i), "revisit", customer=f"C{i % 5}") for i in range(40)] + [maintenance(day(50))]
+    source = write_lines(tmp_path / "in.jsonl", [touchpoint_json(t) for t in tps])
+    engine.ingest_file(source)
+    before = engine.customer("C1", day(60))
+
+    again = engine.ingest_file(source)
+
+    assert (again.applied, again.duplicates) == (0, len(tps))
+    assert engine.customer("C1", day(60)) == before
+
+
+def test_personal_data_is_stored_only_as_keyed_hashes(engine: Engine, database_url: str, tmp_path: Path) -> None:
+    tp = registered(day(0), usage="private", name="Zhang San", phone="13800000000", national_id="110101199001011234")
+
+    engine.app.ingest([tp])
+
+    stored = engine.app.customer_history("C1")[0].touchpoint
+    assert stored.data.phone.startswith("hmac-sha256:")  # type: ignore[union-attr]
+    raw_rows = engine.app.recorder.select_notifications(None, 100)
+    dump = b"".join(n.state for n in raw_rows)
+    for secret in (b"Zhang San", b"13800000000", b"110101199001011234"):
+        assert secret not in dump
+    if database_url.startswith("sqlite"):
+        assert b"13800000000" not in Path(database_url.removeprefix("sqlite:///")).read_bytes()
