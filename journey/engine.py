@@ -12,7 +12,8 @@ from journey.application import JourneyApplication, Recorded
 from journey.errors import UnknownCustomerError
 from journey.ingest import IngestReport, ingest_file
 from journey.projections.customer import customer_view, utc
-from journey.projections.runner import CustomerViews, micros
+from journey.projections.runner import Views
+from journey.projections.timecols import micros
 from journey.projections.standards import standards_lookup
 from journey.rules import Rules, load_rules
 from journey.settings import Settings
@@ -38,13 +39,13 @@ class Engine:
     settings: Settings
     rules: Rules
     app: JourneyApplication
-    views: CustomerViews
+    views: Views
 
     @classmethod
     def open(cls, settings: Settings) -> Engine:
         rules = load_rules(settings.rules)
         app = JourneyApplication(settings.database_url, pii_key=settings.pii_key)
-        return cls(settings, rules, app, CustomerViews.open(app, rules))
+        return cls(settings, rules, app, Views.open(app, rules))
 
     def close(self) -> None:
         self.app.close()
