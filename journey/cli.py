@@ -16,7 +16,7 @@ import typer
 from journey.engine import Engine
 from journey.errors import JourneyError
 from journey.logging import configure_logging
-from journey.render import render_customer, render_report
+from journey.render import render_customer, render_history, render_report
 from journey.settings import Settings
 from journey.timeparse import parse_instant
 from journey.touchpoints import json_schema
@@ -107,6 +107,44 @@ def report(
         engine.views.catch_up()
         result = engine.report(dealer, instant(as_of, "as_of"))
     emit(result, as_json, render_report(result))
+
+
+@app.command()
+def replay(
+    customer_id: Annotated[str, typer.Option("--customer", help="the customer_id")],
+    as_of: Annotated[str | None, typer.Option("--as-of", help="stop at this instant; default now")] = None,
+    known_at: Annotated[
+        str | None, typer.Option("--known-at", help="only what the engine had recorded by this instant")
+    ] = None,
+    database_url: DatabaseUrl = None,
+    rules: RulesFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """A customer's history in occurred_at order, with the level and status each step led to and why."""
+    with engine_for(database_url, rules) as engine:
+        result = engine.history(customer_id, instant(as_of, "as_of"), instant(known_at, "known_at"))
+    emit(result, as_json, render_history(result))
+
+
+@app.command()
+def rebuild(
+    verify: Annotated[bool, typer.Option("--verify", help="compare with the live views instead of replacing them")] = False,
+    database_url: DatabaseUrl = None,
+    rules: RulesFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """Rebuild every view from the event store into fresh tables (and prove they equal the live ones)."""
+    from journey.rebuild import rebuild as run_rebuild
+
+    with engine_for(database_url, rules) as engine:
+        result = run_rebuild(engine.views, verify=verify)
+    if verify:
+        text = "identical" if result.identical else "views differ:\n" + "\n".join(result.differences)
+    else:
+        text = f"rebuilt {sum(result.rows.values())} view rows from {result.notifications} events"
+    emit(result.as_dict(), as_json, text)
+    if verify and not result.identical:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -12,6 +12,7 @@ from journey.application import JourneyApplication, Recorded
 from journey.errors import UnknownCustomerError
 from journey.ingest import IngestReport, ingest_file
 from journey.projections.customer import customer_view, utc
+from journey.projections.replay import replay
 from journey.projections.runner import Views
 from journey.projections.timecols import micros
 from journey.projections.standards import standards_lookup
@@ -72,6 +73,41 @@ class Engine:
         if known_at is not None:
             view["known_at"] = utc(known_at)
         return view
+
+    def history(
+        self, customer_id: str, as_of: datetime | None = None, known_at: datetime | None = None
+    ) -> dict[str, Any]:
+        """The auditor's replay: each touchpoint (occurred_at order) and the state it led to."""
+        records = [r for r in self.app.customer_history(customer_id) if known_at is None or r.recorded_at <= known_at]
+        if not records:
+            raise UnknownCustomerError(f"customer_id: no touchpoint recorded for {customer_id!r}")
+        recorded_at = {r.touchpoint.event_id: r.recorded_at for r in records}
+        touchpoints = [r.touchpoint for r in records]
+        dealer_tps = [
+            tp for d in sorted({tp.dealer_id for tp in touchpoints}) for tp in known(self.app.dealer_history(d), known_at)
+        ]
+        until = as_of or now()
+        steps = replay(touchpoints, until, self.rules, standards_lookup(dealer_tps, self.rules))
+        return {
+            "customer_id": customer_id,
+            "as_of": utc(until),
+            "known_at": utc(known_at),
+            "rules_version": self.rules.label,
+            "steps": [
+                {
+                    "at": utc(s.at),
+                    "event_id": s.touchpoint.event_id if s.touchpoint else None,
+                    "type": s.touchpoint.type if s.touchpoint else "time",
+                    "recorded_at": utc(recorded_at[s.touchpoint.event_id]) if s.touchpoint else None,
+                    "intent_level": s.intent_level,
+                    "retention_status": s.retention_status,
+                    "flags": list(s.flags),
+                    "follow_up_overdue": s.follow_up_overdue,
+                    "rule": s.rule,
+                }
+                for s in steps
+            ],
+        }
 
     def report(self, dealer_id: str, as_of: datetime | None = None) -> dict[str, Any]:
         """Dealer figures at T from the customer-state intervals (a range look-up)."""

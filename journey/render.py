@@ -51,3 +51,14 @@ def render_report(rep: dict[str, Any]) -> str:
             f"  Active ratio {pct(rep['active_ratio'])}   churn {pct(rep['churn'])}   hold rate {pct(rep['hold_rate'])}",
         ]
     )
+
+
+def render_history(h: dict[str, Any]) -> str:
+    lines = [f"Replay of {h['customer_id']} up to {h['as_of']}" + (f", as known at {h['known_at']}" if h["known_at"] else "")]
+    for s in h["steps"]:
+        what = f"{s['type']} {s['event_id']}" if s["event_id"] else "(time)"
+        late = f" [recorded {s['recorded_at']}]" if s["recorded_at"] else ""
+        lines.append(
+            f"  {s['at']}  {what:<34} intent {s['intent_level'] or '-':<2} {s['retention_status']:<11} {s['rule']}{late}"
+        )
+    return "\n".join(lines)

@@ -61,7 +61,7 @@ class Views:
         """Notifications recorded but not yet projected."""
         return (self.app.recorder.max_notification_id() or 0) - self.position()
 
-    def catch_up(self, page_size: int = 5000, chunk: int = 500) -> int:
+    def catch_up(self, page_size: int = 5000, chunk: int = 500, stop: int | None = None) -> int:
         """Project every notification recorded so far; returns how many were processed.
 
         Each affected customer is recomputed once, from its whole history, however many of
@@ -70,7 +70,7 @@ class Views:
         leaves the position unmoved and the next run redoes the range.
         """
         start = self.position()
-        stop = self.app.recorder.max_notification_id() or 0
+        stop = stop if stop is not None else self.app.recorder.max_notification_id() or 0
         if stop <= start:
             return 0
         affected = self._affected(start, stop, page_size)

@@ -45,6 +45,7 @@ class ViewRecorder(Protocol):
     def select(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
     def clear(self) -> None: ...
+    def adopt(self, source_prefix: str, tracking: Tracking | None) -> None: ...
 
 
 def _ddl(prefix: str, tables: Sequence[Table]) -> list[str]:
@@ -74,6 +75,14 @@ class _Tables:
         """Expand ``{name}`` table references to prefixed names and ? to the dialect's placeholder."""
         text = sql.format(**{name: f"{self.prefix}_{name}" for name in self.tables})
         return text.replace("?", self.placeholder) if self.placeholder != "?" else text
+
+    def _copy_statements(self, source_prefix: str) -> list[str]:
+        out = []
+        for name, table in self.tables.items():
+            cols = ", ".join(table.column_names)
+            out.append(f"DELETE FROM {self.prefix}_{name}")
+            out.append(f"INSERT INTO {self.prefix}_{name} ({cols}) SELECT {cols} FROM {source_prefix}_{name}")
+        return out
 
     def _replace(self, cursor: Any, changes: Changes) -> None:
         for name, groups in changes.items():
@@ -106,6 +115,14 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder, _Tables):
             if tracking is not None:
                 self._insert_tracking(c, tracking)
 
+    def adopt(self, source_prefix: str, tracking: Tracking | None) -> None:
+        """Replace every table's rows by those of another prefix's tables, atomically."""
+        with self.datastore.transaction(commit=True) as c:
+            for statement in self._copy_statements(source_prefix):
+                c.execute(statement)
+            if tracking is not None:
+                self._insert_tracking(c, tracking)
+
     def select(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(self.render(sql), tuple(params))
@@ -134,6 +151,14 @@ class PostgresViewRecorder(PostgresTrackingRecorder, _Tables):
     def write(self, changes: Changes, tracking: Tracking | None) -> None:
         with self.datastore.transaction(commit=True) as curs:
             self._replace(curs, changes)
+            if tracking is not None:
+                self._insert_tracking(curs, tracking)
+
+    def adopt(self, source_prefix: str, tracking: Tracking | None) -> None:
+        """Replace every table's rows by those of another prefix's tables, atomically."""
+        with self.datastore.transaction(commit=True) as curs:
+            for statement in self._copy_statements(source_prefix):
+                curs.execute(statement)  # type: ignore[arg-type]
             if tracking is not None:
                 self._insert_tracking(curs, tracking)
 
