@@ -105,10 +105,15 @@ class JourneyApplication(Application[UUID]):
                 self._evict(loaded)
                 raise
             return outcome
-        raise StoreUnavailableError(f"ingest: gave up after {MAX_CONFLICT_RETRIES} concurrent-write conflicts")
+        raise StoreUnavailableError(
+            f"ingest: gave up after {MAX_CONFLICT_RETRIES} concurrent-write conflicts"
+        )
 
     def _record_batch(
-        self, touchpoints: Sequence[AnyTouchpoint], tracking: Tracking | None, loaded: dict[UUID, TouchpointLedger]
+        self,
+        touchpoints: Sequence[AnyTouchpoint],
+        tracking: Tracking | None,
+        loaded: dict[UUID, TouchpointLedger],
     ) -> IngestOutcome:
         outcome = IngestOutcome()
         for tp in touchpoints:
@@ -166,7 +171,5 @@ class JourneyApplication(Application[UUID]):
         return [
             Recorded(load_touchpoint(e.touchpoint), e.timestamp)
             for e in self.events.get(cls.id_for(key))
-            if hasattr(e, "touchpoint")
+            if isinstance(e, TouchpointLedger.TouchpointRecorded)
         ]
-
-

@@ -77,7 +77,9 @@ def ingest_file(
         if dlq is not None:
             dlq.close()
             report.dead_letters = dlq_path
-    log.info("ingest_finished", source=source.name, **{k: v for k, v in report.as_dict().items() if k != "source"})
+    log.info(
+        "ingest_finished", source=source.name, **{k: v for k, v in report.as_dict().items() if k != "source"}
+    )
     return report
 
 
@@ -96,7 +98,9 @@ def _apply(app: JourneyApplication, batch: list[AnyTouchpoint], report: IngestRe
         batch.clear()
 
 
-def _dead_letter(dlq: IO[str], number: int, raw: bytes, exc: InvalidTouchpointError, report: IngestReport) -> None:
+def _dead_letter(
+    dlq: IO[str], number: int, raw: bytes, exc: InvalidTouchpointError, report: IngestReport
+) -> None:
     report.rejected += 1
     report.reasons[exc.field] = report.reasons.get(exc.field, 0) + 1
     record = {

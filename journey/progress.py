@@ -17,7 +17,10 @@ def byte_progress(path: Path) -> Iterator[Callable[[int], None] | None]:
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
         transient=True,
     ) as bar:
         task = bar.add_task(f"ingest {path.name}", total=path.stat().st_size)

@@ -129,7 +129,9 @@ def load_rules(path: str | Path | None) -> Rules:
     try:
         data = tomllib.loads(text) if p.suffix == ".toml" else json.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise InvalidRulesError(f"rules file {p}: not valid {p.suffix.lstrip('.') or 'JSON'} ({exc})") from None
+        raise InvalidRulesError(
+            f"rules file {p}: not valid {p.suffix.lstrip('.') or 'JSON'} ({exc})"
+        ) from None
     try:
         return Rules.model_validate(data)
     except ValidationError as exc:

@@ -61,7 +61,9 @@ def eventsourcing_env(database_url: str) -> dict[str, str]:
         }
     if url.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         if not url.hostname or not url.path.strip("/"):
-            raise InvalidDatabaseUrlError(f"database_url: host and database name are required in {_redact(url)}")
+            raise InvalidDatabaseUrlError(
+                f"database_url: host and database name are required in {_redact(url)}"
+            )
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": url.path.strip("/"),

@@ -19,7 +19,9 @@ def parse_instant(value: str, field: str) -> datetime:
             return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInstantError(f"{field}: {value!r} is not an RFC 3339 instant (e.g. 2026-06-01T00:00:00Z)") from None
+        raise InvalidInstantError(
+            f"{field}: {value!r} is not an RFC 3339 instant (e.g. 2026-06-01T00:00:00Z)"
+        ) from None
     if parsed.tzinfo is None:
         raise InvalidInstantError(f"{field}: {value!r} needs an offset (e.g. Z or +08:00)")
     return parsed

@@ -81,7 +81,7 @@ SIGNAL_LEVEL: dict[str, str] = {
 }
 
 ExplainedItem = Literal["features", "operation", "maintenance_schedule", "warranty"]
-EXPLAINED_ITEMS: tuple[str, ...] = ("features", "operation", "maintenance_schedule", "warranty")
+EXPLAINED_ITEMS: tuple[ExplainedItem, ...] = ("features", "operation", "maintenance_schedule", "warranty")
 
 Text64 = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=256)]
@@ -196,7 +196,9 @@ class MaintenanceData(_Strict):
 
 
 class CallbackData(_Strict):
-    reason: Literal["lead_follow_up", "post_delivery", "post_service", "complaint", "win_back", "care", "survey"]
+    reason: Literal[
+        "lead_follow_up", "post_delivery", "post_service", "complaint", "win_back", "care", "survey"
+    ]
     channel: Literal["phone", "sms", "visit", "wechat"]
     reached: bool
     signals: tuple[Signal, ...] = ()
@@ -406,7 +408,11 @@ def _describe(err: ValidationError) -> str:
         where = ".".join(str(x) for x in loc) or "touchpoint"
         if e["type"] == "union_tag_invalid":
             where = "type"
-            msg = f"unknown type {e.get('input', {}).get('type')!r}" if isinstance(e.get("input"), dict) else "unknown type"
+            msg = (
+                f"unknown type {e.get('input', {}).get('type')!r}"
+                if isinstance(e.get("input"), dict)
+                else "unknown type"
+            )
         elif e["type"] == "union_tag_not_found":
             where, msg = "type", "field required"
         else:

@@ -21,6 +21,11 @@ class TouchpointLedger(Aggregate):
 
     kind = "ledger"
 
+    class TouchpointRecorded(Aggregate.Event):
+        """A touchpoint was recorded on the ledger (its contract JSON object)."""
+
+        touchpoint: dict[str, Any]
+
     @classmethod
     def id_for(cls, key: str) -> UUID:
         """The deterministic aggregate id of a customer or dealer id."""
@@ -43,7 +48,7 @@ class TouchpointLedger(Aggregate):
         self._touchpoint_recorded(touchpoint=touchpoint)
         return True
 
-    @event("TouchpointRecorded")
+    @event(TouchpointRecorded)
     def _touchpoint_recorded(self, touchpoint: dict[str, Any]) -> None:
         self.touchpoints.append(touchpoint)
         self.recorded_at.append(self.modified_on)

@@ -147,11 +147,16 @@ def state_at(
 
 
 def _same(a: CustomerState, b: CustomerState) -> bool:
-    return a.__dict__ | {"valid_from": None, "valid_to": None} == b.__dict__ | {"valid_from": None, "valid_to": None}
+    return a.__dict__ | {"valid_from": None, "valid_to": None} == b.__dict__ | {
+        "valid_from": None,
+        "valid_to": None,
+    }
 
 
 def customer_states(
-    touchpoints: Sequence[AnyTouchpoint], rules: Rules = DEFAULT_RULES, standards: StandardsLookup | None = None
+    touchpoints: Sequence[AnyTouchpoint],
+    rules: Rules = DEFAULT_RULES,
+    standards: StandardsLookup | None = None,
 ) -> list[CustomerState]:
     """The customer's states as consecutive validity intervals, the last one open-ended."""
     ordered = history(touchpoints)

@@ -16,7 +16,6 @@ from journey.projections.standards import StandardsLookup
 from journey.rules import DEFAULT_RULES, Rules
 from journey.touchpoints import SIGNAL_LEVEL, AnyTouchpoint, Delivery, LeadLost, Maintenance, OrderPlaced
 
-
 #: (intent level, retention status, flags, follow-up overdue) after a step
 Outcome = tuple[str | None, str, tuple[str, ...], bool]
 NO_CHANGE = "no change"

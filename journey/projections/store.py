@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Composed
 
 Row = tuple[Any, ...]
 #: changes[table][key] = the complete new rows of that key in that table
@@ -146,7 +146,9 @@ class PostgresViewRecorder(PostgresTrackingRecorder, _Tables):
         self._setup(prefix, tables)
         super().__init__(datastore, tracking_table_name=tracking_table_name)
         ddl = _ddl(prefix, list(self.tables.values()))
-        self.sql_create_statements.extend(SQL(s.replace(" REAL", " DOUBLE PRECISION")) for s in ddl)  # type: ignore[arg-type]
+        self.sql_create_statements.extend(
+            Composed([SQL(s.replace(" REAL", " DOUBLE PRECISION"))]) for s in ddl
+        )
 
     def write(self, changes: Changes, tracking: Tracking | None) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -158,21 +160,21 @@ class PostgresViewRecorder(PostgresTrackingRecorder, _Tables):
         """Replace every table's rows by those of another prefix's tables, atomically."""
         with self.datastore.transaction(commit=True) as curs:
             for statement in self._copy_statements(source_prefix):
-                curs.execute(statement)  # type: ignore[arg-type]
+                curs.execute(statement)
             if tracking is not None:
                 self._insert_tracking(curs, tracking)
 
     def select(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self.render(sql), tuple(params), prepare=False)  # type: ignore[arg-type]
+            curs.execute(self.render(sql), tuple(params), prepare=False)
             return [tuple(r.values()) for r in curs.fetchall()]
 
     def clear(self) -> None:
         with self.datastore.transaction(commit=True) as curs:
             for name in self.tables:
-                curs.execute(f"DELETE FROM {self.prefix}_{name}")  # type: ignore[arg-type]
+                curs.execute(f"DELETE FROM {self.prefix}_{name}")
             curs.execute(
-                f"DELETE FROM {self.tracking_table_name} WHERE application_name LIKE %s",  # type: ignore[arg-type]
+                f"DELETE FROM {self.tracking_table_name} WHERE application_name LIKE %s",
                 (f"{self.prefix}:%",),
             )
 

@@ -41,9 +41,21 @@ def test_arrival_order_does_not_change_what_is_recorded(engine: Engine, open_eng
         assert got == {tp.event_id for tp in touchpoints if tp.customer_id == c}
 
 
-def test_ingest_applies_good_lines_and_dead_letters_bad_ones_with_their_reason(engine: Engine, tmp_path: Path) -> None:
-    good = [visit(day(1), "revisit"), complaint(day(2)), callback(day(3), reason="complaint", complaint_id="K1")]
-    lines = [touchpoint_json(good[0]), "{not json", touchpoint_json(good[1]), '{"type": "teleport"}', touchpoint_json(good[2])]
+def test_ingest_applies_good_lines_and_dead_letters_bad_ones_with_their_reason(
+    engine: Engine, tmp_path: Path
+) -> None:
+    good = [
+        visit(day(1), "revisit"),
+        complaint(day(2)),
+        callback(day(3), reason="complaint", complaint_id="K1"),
+    ]
+    lines = [
+        touchpoint_json(good[0]),
+        "{not json",
+        touchpoint_json(good[1]),
+        '{"type": "teleport"}',
+        touchpoint_json(good[2]),
+    ]
     bad_version = json.loads(touchpoint_json(good[0])) | {"event_id": "v2", "schema_version": 2}
     lines.append(json.dumps(bad_version))
     source = write_lines(tmp_path / "in.jsonl", lines)
@@ -69,8 +81,12 @@ def test_re_ingesting_the_same_file_changes_nothing(engine: Engine, tmp_path: Pa
     assert engine.customer("C1", day(60)) == before
 
 
-def test_personal_data_is_stored_only_as_keyed_hashes(engine: Engine, database_url: str, tmp_path: Path) -> None:
-    tp = registered(day(0), usage="private", name="Zhang San", phone="13800000000", national_id="110101199001011234")
+def test_personal_data_is_stored_only_as_keyed_hashes(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    tp = registered(
+        day(0), usage="private", name="Zhang San", phone="13800000000", national_id="110101199001011234"
+    )
 
     engine.app.ingest([tp])
 

@@ -34,12 +34,26 @@ def mutated_envelope(field: str, value: Any) -> bytes:
 
 
 fields = st.sampled_from(
-    ["event_id", "type", "customer_id", "dealer_id", "occurred_at", "schema_version", "data", "source",
-     "data.purpose", "data.signals", "data.models", "data.unknown"]
+    [
+        "event_id",
+        "type",
+        "customer_id",
+        "dealer_id",
+        "occurred_at",
+        "schema_version",
+        "data",
+        "source",
+        "data.purpose",
+        "data.signals",
+        "data.models",
+        "data.unknown",
+    ]
 )
 lines = st.one_of(
     st.binary(max_size=200).map(lambda b: b.replace(b"\n", b" ").replace(b"\r", b" ")),
-    st.text(max_size=200).map(lambda s: s.replace("\n", " ").replace("\r", " ").encode("utf-8", "surrogatepass")),
+    st.text(max_size=200).map(
+        lambda s: s.replace("\n", " ").replace("\r", " ").encode("utf-8", "surrogatepass")
+    ),
     json_values.map(lambda v: json.dumps(v).encode()),
     st.builds(mutated_envelope, fields, json_values),
 )

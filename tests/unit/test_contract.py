@@ -123,10 +123,30 @@ def test_a_broken_envelope_is_rejected_naming_the_field(mutation: dict[str, Any]
         ("complaint", {"severity": "apocalyptic"}, "data.severity"),
         ("survey", {"perceptions": {**SCALE, "empathy": 8}}, "data.perceptions.empathy"),
         ("survey", {"perceptions": {**SCALE, "empathy": 0}}, "data.perceptions.empathy"),
-        ("survey", {"perceptions": {k: v for k, v in SCALE.items() if k != "tangibles"}}, "data.perceptions.tangibles"),
-        ("survey", {"weights": {"reliability": 50, "responsiveness": 10, "assurance": 10, "empathy": 10, "tangibles": 10}}, "data.weights"),
+        (
+            "survey",
+            {"perceptions": {k: v for k, v in SCALE.items() if k != "tangibles"}},
+            "data.perceptions.tangibles",
+        ),
+        (
+            "survey",
+            {
+                "weights": {
+                    "reliability": 50,
+                    "responsiveness": 10,
+                    "assurance": 10,
+                    "empathy": 10,
+                    "tangibles": 10,
+                }
+            },
+            "data.weights",
+        ),
         ("survey", {"kind": "csi", "csi_score": 101}, "data.csi_score"),
-        ("management_survey", {"standards_specification": {**SCALE, "assurance": 9}}, "data.standards_specification.assurance"),
+        (
+            "management_survey",
+            {"standards_specification": {**SCALE, "assurance": 9}},
+            "data.standards_specification.assurance",
+        ),
     ],
 )
 def test_a_broken_payload_is_rejected_naming_the_field(type_: str, patch: dict[str, Any], field: str) -> None:
@@ -193,27 +213,65 @@ dims = st.fixed_dictionaries({d: st.integers(1, 7) for d in SCALE})
 offsets = st.sampled_from(["+08:00", "+00:00", "-05:00", "Z"])
 instants = st.builds(
     lambda y, mo, d, h, mi, off: f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:00{off}",
-    st.integers(2000, 2030), st.integers(1, 12), st.integers(1, 28), st.integers(0, 23), st.integers(0, 59), offsets,
+    st.integers(2000, 2030),
+    st.integers(1, 12),
+    st.integers(1, 28),
+    st.integers(0, 23),
+    st.integers(0, 59),
+    offsets,
 )
 signals = st.lists(st.sampled_from(sorted(SIGNAL_LEVEL)), max_size=4)
 payloads = st.one_of(
-    st.tuples(st.just("store_visit"), st.fixed_dictionaries(
-        {"purpose": st.sampled_from(["browse", "negotiation", "service", "pickup", "other"]), "signals": signals})),
-    st.tuples(st.just("order_placed"), st.fixed_dictionaries(
-        {"model": st.text(min_size=1, max_size=10), "price": st.decimals(0, 10**7, places=2).map(str)})),
-    st.tuples(st.just("maintenance"), st.fixed_dictionaries(
-        {"vin": st.just(VIN), "kind": st.sampled_from(["scheduled", "repair"]), "mileage_km": st.integers(0, 10**6),
-         "amount": st.decimals(0, 10**5, places=2).map(str), "ready_at": instants})),
-    st.tuples(st.just("survey"), st.fixed_dictionaries({"kind": st.just("servqual"), "expectations": dims, "perceptions": dims})),
-    st.tuples(st.just("callback"), st.fixed_dictionaries(
-        {"reason": st.sampled_from(["lead_follow_up", "complaint"]), "channel": st.just("phone"),
-         "reached": st.booleans(), "signals": signals})),
+    st.tuples(
+        st.just("store_visit"),
+        st.fixed_dictionaries(
+            {
+                "purpose": st.sampled_from(["browse", "negotiation", "service", "pickup", "other"]),
+                "signals": signals,
+            }
+        ),
+    ),
+    st.tuples(
+        st.just("order_placed"),
+        st.fixed_dictionaries(
+            {"model": st.text(min_size=1, max_size=10), "price": st.decimals(0, 10**7, places=2).map(str)}
+        ),
+    ),
+    st.tuples(
+        st.just("maintenance"),
+        st.fixed_dictionaries(
+            {
+                "vin": st.just(VIN),
+                "kind": st.sampled_from(["scheduled", "repair"]),
+                "mileage_km": st.integers(0, 10**6),
+                "amount": st.decimals(0, 10**5, places=2).map(str),
+                "ready_at": instants,
+            }
+        ),
+    ),
+    st.tuples(
+        st.just("survey"),
+        st.fixed_dictionaries({"kind": st.just("servqual"), "expectations": dims, "perceptions": dims}),
+    ),
+    st.tuples(
+        st.just("callback"),
+        st.fixed_dictionaries(
+            {
+                "reason": st.sampled_from(["lead_follow_up", "complaint"]),
+                "channel": st.just("phone"),
+                "reached": st.booleans(),
+                "signals": signals,
+            }
+        ),
+    ),
 )
 
 
 @settings(max_examples=200)
 @given(payloads, instants, st.text(min_size=1, max_size=20).filter(lambda s: s.isprintable()))
-def test_a_touchpoint_survives_a_json_round_trip(payload: tuple[str, dict[str, Any]], at: str, event_id: str) -> None:
+def test_a_touchpoint_survives_a_json_round_trip(
+    payload: tuple[str, dict[str, Any]], at: str, event_id: str
+) -> None:
     type_, data = payload
     tp = parse_touchpoint(envelope(type_, data, occurred_at=at, event_id=event_id))
 
