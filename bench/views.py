@@ -1,0 +1,110 @@
+"""Views benchmark (issue: tracked as-of views).
+
+1. Rebuild of all views from the stored touchpoints, in events/s, next to the raw read rate
+   of the same store in the same run (select_notifications + decode, no view work).
+2. Latency p50/p99 of `customer --as-of` and `report --as-of` against the same store.
+
+    .venv/bin/python bench/views.py --customers 60000 --store sqlite      # ~1,000,000 touchpoints
+    .venv/bin/python bench/views.py --customers 60000 --store postgres
+
+The data set is the demo generator's, scaled by --customers (about 17 touchpoints each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for tests.pg_server
+
+from journey.demo_data import generate
+from journey.engine import Engine
+from journey.logging import configure_logging
+from journey.rebuild import rebuild
+from journey.settings import Settings
+from journey.touchpoints import parse_touchpoint
+
+
+def raw_read(engine: Engine) -> tuple[int, float]:
+    started = time.perf_counter()
+    count, start = 0, 0
+    while True:
+        page = engine.app.recorder.select_notifications(start, 5000, inclusive_of_start=False)
+        if not page:
+            return count, time.perf_counter() - started
+        for n in page:
+            engine.app.mapper.to_domain_event(n)
+        count += len(page)
+        start = page[-1].id
+
+
+def percentiles(samples: list[float]) -> str:
+    q = statistics.quantiles(samples, n=100)
+    return f"p50 {q[49] * 1000:7.2f} ms   p99 {q[98] * 1000:7.2f} ms   ({len(samples)} calls)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--customers", type=int, default=60000)
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--calls", type=int, default=500)
+    args = parser.parse_args()
+    configure_logging(logging.WARNING)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.store == "sqlite":
+            url = f"sqlite:///{tmp}/bench.db"
+        else:
+            from tests.pg_server import ensure_postgres, fresh_database
+
+            url = fresh_database(ensure_postgres(), "bench_views")
+        engine = Engine.open(Settings(database_url=url))
+        t = time.perf_counter()
+        data = [parse_touchpoint(tp) for tp in generate(customers=args.customers)]
+        for i in range(0, len(data), 2000):
+            engine.app.ingest(data[i : i + 2000])
+        print(f"{args.store}: stored {len(data):,} touchpoints in {time.perf_counter() - t:.0f} s")
+
+        events, read_s = raw_read(engine)
+        t = time.perf_counter()
+        result = rebuild(engine.views, verify=False)
+        rebuild_s = time.perf_counter() - t
+        raw_rate, rebuild_rate = events / read_s, result.notifications / rebuild_s
+        print(f"raw read     {raw_rate:>10,.0f} events/s")
+        print(f"rebuild      {rebuild_rate:>10,.0f} events/s   ratio {rebuild_rate / raw_rate:.3f}")
+
+        rnd = random.Random(1)
+        customers = sorted({tp.customer_id for tp in data if tp.customer_id})
+        dealers = sorted({tp.dealer_id for tp in data})
+        end = max(tp.occurred_at for tp in data)
+
+        def instant() -> datetime:
+            return (end - timedelta(days=rnd.uniform(0, 900))).astimezone(UTC)
+
+        samples = []
+        for _ in range(args.calls):
+            cid, at = rnd.choice(customers), instant()
+            t = time.perf_counter()
+            engine.customer(cid, at)
+            samples.append(time.perf_counter() - t)
+        print(f"customer --as-of  {percentiles(samples)}")
+        samples = []
+        for _ in range(max(50, args.calls // 5)):
+            dealer, at = rnd.choice(dealers), instant()
+            t = time.perf_counter()
+            engine.report(dealer, at)
+            samples.append(time.perf_counter() - t)
+        print(f"report --as-of    {percentiles(samples)}   ({len(customers):,} customers)")
+        engine.close()
+
+
+if __name__ == "__main__":
+    main()
