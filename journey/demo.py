@@ -10,6 +10,7 @@ from typing import Any
 from journey.demo_data import generate, write_jsonl
 from journey.engine import Engine
 from journey.render import render_customer, render_report
+from journey.settings import redacted_url
 from journey.timeparse import parse_instant
 
 
@@ -26,7 +27,7 @@ def run_demo(engine: Engine, *, out: Path, customers: int = 2000, seed: int = 7)
     dealers = sorted({tp["dealer_id"] for tp in touchpoints})
     lines = [
         f"Generated {len(touchpoints)} touchpoints for {customers} customers at {len(dealers)} dealers -> {path}",
-        f"Ingested into {engine.settings.database_url}: applied {report.applied}, "
+        f"Ingested into {redacted_url(engine.settings.database_url)}: applied {report.applied}, "
         f"duplicates {report.duplicates}, rejected {report.rejected} ({elapsed:.1f} s)",
         "",
     ]

@@ -62,7 +62,7 @@ def eventsourcing_env(database_url: str) -> dict[str, str]:
     if url.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         if not url.hostname or not url.path.strip("/"):
             raise InvalidDatabaseUrlError(
-                f"database_url: host and database name are required in {_redact(url)}"
+                f"database_url: host and database name are required in {redacted_url(database_url)}"
             )
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -80,8 +80,8 @@ def eventsourcing_env(database_url: str) -> dict[str, str]:
     )
 
 
-def _redact(url: object) -> str:
-    text = str(getattr(url, "geturl", lambda: url)())
+def redacted_url(text: str) -> str:
+    """A database URL fit for output and logs: the password replaced by ***."""
     parsed = urlparse(text)
     if parsed.password:
         text = text.replace(f":{parsed.password}@", ":***@")
