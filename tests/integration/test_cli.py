@@ -1,0 +1,89 @@
+"""The `journey` command line as a user runs it (subprocesses on an SQLite file)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from journey.touchpoints import touchpoint_json
+from tests.builders import day, delivery, maintenance, registered, visit
+
+JOURNEY = [sys.executable, "-m", "journey.cli"]
+
+
+def run(*args: str, db: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"JOURNEY_DATABASE_URL": f"sqlite:///{db}"}
+    return subprocess.run([*JOURNEY, *args], env=env, capture_output=True, text=True, check=check, timeout=120)
+
+
+@pytest.fixture
+def ingested(tmp_path: Path) -> Path:
+    tps = [
+        registered(day(0), usage="private", phone="13800000000", customer="C-9"),
+        visit(day(1), "revisit", customer="C-9"),
+        delivery(day(40), customer="C-9"),
+        maintenance(day(200), customer="C-9"),
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(touchpoint_json(t) + "\n" for t in tps) + "{broken\n")
+    db = tmp_path / "j.db"
+    out = run("ingest", str(source), "--json", db=db)
+    assert json.loads(out.stdout) | {"dead_letters": None} == {
+        "read": 5, "applied": 4, "duplicates": 0, "rejected": 1, "dead_letters": None,
+    }
+    return db
+
+
+def test_customer_json_has_every_field_of_the_contract(ingested: Path) -> None:
+    out = run("customer", "C-9", "--as-of", day(20).isoformat(), "--json", db=ingested)
+    view = json.loads(out.stdout)
+
+    assert view["customer_id"] == "C-9"
+    assert view["as_of"] == day(20).isoformat()
+    assert set(view["intent"]) >= {"level", "since", "signals", "decided_by", "next_follow_up_due", "follow_up_overdue"}
+    assert set(view["retention"]) >= {"status", "days_since_last_service", "car_age_segment", "usage", "flags", "decided_by"}
+    assert set(view["service"]) >= {"csi_last", "gap5", "open_complaints"}
+    assert view["intent"]["level"] == "B"
+    assert view["retention"]["status"] == "prospect"
+    assert view["touchpoints"] == 2
+
+
+def test_customer_text_is_readable_and_names_the_level(ingested: Path) -> None:
+    out = run("customer", "C-9", "--as-of", day(300).isoformat(), db=ingested)
+
+    assert "Retention      opportunity (100 days since last service)" in out.stdout
+    assert "13800000000" not in out.stdout + out.stderr
+
+
+def test_an_unknown_customer_is_a_clear_error(ingested: Path) -> None:
+    out = run("customer", "C-404", db=ingested, check=False)
+
+    assert out.returncode != 0
+    assert "customer_id" in out.stderr and "C-404" in out.stderr
+
+
+def test_a_bad_instant_names_the_flag(ingested: Path) -> None:
+    out = run("customer", "C-9", "--as-of", "yesterday", db=ingested, check=False)
+
+    assert out.returncode != 0
+    assert "as_of" in out.stderr
+
+
+def test_replay_and_rebuild_verify(ingested: Path) -> None:
+    replay = json.loads(run("replay", "--customer", "C-9", "--as-of", day(400).isoformat(), "--json", db=ingested).stdout)
+    verify = run("rebuild", "--verify", db=ingested)
+
+    assert [s["type"] for s in replay["steps"] if s["event_id"]] == ["customer_registered", "store_visit", "delivery", "maintenance"]
+    assert any("delivery closes the lead" in s["rule"] for s in replay["steps"])
+    assert verify.stdout.strip() == "identical"
+
+
+def test_schema_is_json_schema(tmp_path: Path) -> None:
+    schema = json.loads(run("schema", db=tmp_path / "x.db").stdout)
+
+    assert "discriminator" in json.dumps(schema)
