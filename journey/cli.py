@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +16,14 @@ import typer
 from journey.engine import Engine
 from journey.errors import JourneyError
 from journey.logging import configure_logging
-from journey.render import render_customer, render_history, render_report
+from journey.render import (
+    render_customer,
+    render_gaps,
+    render_history,
+    render_kpis,
+    render_report,
+    render_tasks,
+)
 from journey.settings import Settings
 from journey.timeparse import parse_instant
 from journey.touchpoints import json_schema
@@ -145,6 +152,83 @@ def rebuild(
     emit(result.as_dict(), as_json, text)
     if verify and not result.identical:
         raise typer.Exit(1)
+
+
+@app.command()
+def tasks(
+    dealer: Annotated[str, typer.Option("--dealer", help="dealer_id")],
+    as_of: AsOf = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="only the overdue tasks")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=0, help="at most this many tasks")] = None,
+    database_url: DatabaseUrl = None,
+    rules: RulesFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """The policy work queue at an instant: follow-ups, callbacks, escalations, win-backs, reminders; overdue first."""
+    with engine_for(database_url, rules) as engine:
+        engine.views.catch_up()
+        result = engine.tasks(dealer, instant(as_of, "as_of"), overdue_only=overdue, limit=limit)
+    emit(result, as_json, render_tasks(result))
+
+
+@app.command()
+def kpis(
+    dealer: Annotated[str, typer.Option("--dealer", help="dealer_id")],
+    month: Annotated[str, typer.Option("--month", help="YYYY-MM (UTC)")],
+    database_url: DatabaseUrl = None,
+    rules: RulesFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """The callback KPIs of a dealer for a month: callback and survey success, complaint SLA, CSI."""
+    with engine_for(database_url, rules) as engine:
+        engine.views.catch_up()
+        result = engine.kpis(dealer, month)
+    emit(result, as_json, render_kpis(result))
+
+
+@app.command()
+def gaps(
+    dealer: Annotated[str, typer.Option("--dealer", help="dealer_id")],
+    from_: Annotated[
+        str | None, typer.Option("--from", help="RFC 3339 instant or date; default --to minus 90 days")
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="RFC 3339 instant or date (excluded); default now")
+    ] = None,
+    database_url: DatabaseUrl = None,
+    rules: RulesFile = None,
+    as_json: AsJson = False,
+) -> None:
+    """The five service-quality gaps per SERVQUAL dimension over touchpoints in [from, to)."""
+    end = instant(to, "to") or datetime.now(UTC)
+    start = instant(from_, "from") or end - timedelta(days=90)
+    with engine_for(database_url, rules) as engine:
+        engine.views.catch_up()
+        result = engine.gaps(dealer, start, end)
+    emit(result, as_json, render_gaps(result))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option("--host", help="bind address [JOURNEY_API_HOST]")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="TCP port [JOURNEY_API_PORT]")] = None,
+    database_url: DatabaseUrl = None,
+    rules: RulesFile = None,
+) -> None:
+    """The read-only HTTP API (OpenAPI at /docs), /health, /metrics and the dashboard at /."""
+    import uvicorn
+
+    from journey.api import create_app
+
+    settings = settings_for(database_url, rules, api_host=host, api_port=port)
+    engine = Engine.open(settings)
+    try:
+        typer.echo(f"journey serve: http://{settings.api_host}:{settings.api_port}/ (API docs at /docs)", err=True)
+        uvicorn.run(
+            create_app(engine), host=settings.api_host, port=settings.api_port, log_config=None, access_log=False
+        )
+    finally:
+        engine.close()
 
 
 @app.command()

@@ -11,13 +11,19 @@ from typing import Any
 from journey.application import JourneyApplication, Recorded
 from journey.errors import UnknownCustomerError
 from journey.ingest import IngestReport, ingest_file
+from journey.policies.kpis import callback_kpis
+from journey.policies.task import task_json
 from journey.projections.customer import customer_view, utc
+from journey.projections.facts_view import facts_in_window
 from journey.projections.replay import replay
 from journey.projections.runner import Views
-from journey.projections.timecols import micros
+from journey.projections.service_gaps import gaps as service_gaps
 from journey.projections.standards import standards_lookup
+from journey.projections.task_view import open_tasks, task_counts, tasks_due
+from journey.projections.timecols import micros
 from journey.rules import Rules, load_rules
 from journey.settings import Settings
+from journey.timeparse import parse_month
 from journey.touchpoints import AnyTouchpoint
 
 INTENT_LEVELS = ("N", "C", "B", "A", "H", "O", "F")
@@ -120,6 +126,55 @@ class Engine:
             [dealer_id, t, t],
         )
         return dealer_report(dealer_id, at, rows, self.rules.label)
+
+    def dealers(self) -> list[str]:
+        """The dealers that have (or had) customers in the views, sorted."""
+        rows = self.views.recorder.select("SELECT DISTINCT dealer_id FROM {customer_state} ORDER BY dealer_id")
+        return [str(r[0]) for r in rows]
+
+    def tasks(
+        self,
+        dealer_id: str,
+        as_of: datetime | None = None,
+        overdue_only: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """The dealer's work queue at T (DOMAIN.md, "Policies"): a range look-up in the task view,
+        overdue first, then by due time; with the open and overdue counts per kind."""
+        at = as_of or now()
+        recorder = self.views.recorder
+        found = open_tasks(recorder, dealer_id, at, overdue_only=overdue_only, limit=limit, offset=offset)
+        return {
+            "dealer_id": dealer_id,
+            "as_of": utc(at),
+            "overdue_only": overdue_only,
+            "counts": task_counts(recorder, dealer_id, at),
+            "limit": limit,
+            "offset": offset,
+            "tasks": [task_json(t, at) for t in found],
+            "rules_version": self.rules.label,
+        }
+
+    def kpis(self, dealer_id: str, month: str) -> dict[str, Any]:
+        """The dealer's callback KPIs for a month (journey.policies.kpis) from the task view and the
+        surveys of the customers the dealer had that month (from the event store)."""
+        start, end = parse_month(month)
+        customers = self.views.recorder.select(
+            "SELECT DISTINCT customer_id FROM {customer_state} WHERE dealer_id = ? AND valid_from < ? AND valid_to > ?",
+            [dealer_id, micros(end), micros(start)],
+        )
+        touchpoints = [r.touchpoint for (cid,) in customers for r in self.app.customer_history(cid)]
+        due = tasks_due(self.views.recorder, dealer_id, start, end)
+        figures = callback_kpis(dealer_id, due, touchpoints, start, end, self.rules)
+        period = {"dealer_id": dealer_id, "month": month, "from": utc(start), "to": utc(end)}
+        return {**period, **figures, "rules_version": self.rules.label}
+
+    def gaps(self, dealer_id: str, from_: datetime, to: datetime) -> dict[str, Any]:
+        """The dealer's five gaps over touchpoints with occurred_at in [from, to) (DOMAIN.md, "Service
+        quality"): its fact rows in the window (a range look-up) aggregated by the pure service_gaps.gaps."""
+        facts = facts_in_window(self.views.recorder, dealer_id, from_, to)
+        return service_gaps(facts, dealer_id, from_, to, self.rules)
 
 
 def dealer_report(dealer_id: str, at: datetime, rows: list[tuple[Any, ...]], rules_label: str) -> dict[str, Any]:

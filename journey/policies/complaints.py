@@ -1,0 +1,157 @@
+"""complaint_callback and complaint_escalation (DOMAIN.md, "Policies (the work queue)").
+
+| task | created by | due | done by |
+| complaint_callback | complaint | +complaint_callback_hours | reached callback, reason complaint (same complaint_id when given) |
+| complaint_escalation | complaint_callback overdue | at the breach | complaint_resolved |
+
+Readings of DOMAIN.md made here (the same as retention.py's complaint flags):
+
+- A complaint is one task per *opening*: a complaint raised again with the id of a complaint
+  still open is the same complaint; raised after its complaint_resolved, it opens anew. A
+  complaint_resolved at the very instant of a complaint resolves it.
+- complaint_callback_hours is the dealer's standard in force at the complaint (gap 3).
+- A reached complaint callback without complaint_id counts for every open complaint; one at
+  or after the complaint completes it, on time or late ("within the SLA" includes its end).
+- A complaint resolved before any reached callback cancels its callback task.
+- The breach is the first instant the callback task is overdue (due + 1 µs); the escalation is
+  created and due then, and exists only if the callback task was still open at its due time.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from journey.policies.task import (
+    CANCELLED,
+    COMPLAINT_CALLBACK,
+    COMPLAINT_ESCALATION,
+    DONE,
+    REACHED,
+    TICK,
+    Task,
+    known_at,
+)
+from journey.projections.history import History, history
+from journey.projections.standards import StandardsLookup
+from journey.rules import DEFAULT_RULES, Rules
+from journey.touchpoints import AnyTouchpoint, Callback, Complaint, ComplaintResolved
+
+
+@dataclass(frozen=True)
+class _Episode:
+    """A complaint from its opening to its resolution (if any)."""
+
+    opened: Complaint
+    resolved: ComplaintResolved | None
+
+
+def schedule(
+    touchpoints: Iterable[AnyTouchpoint],
+    rules: Rules = DEFAULT_RULES,
+    standards: StandardsLookup | None = None,
+) -> list[Task]:
+    """Every complaint_callback and complaint_escalation task of one customer, with its end."""
+    hist = history(touchpoints)
+    callbacks = [tp for tp in hist if _is_reached_complaint_callback(tp)]
+    out: list[Task] = []
+    for episode in _episodes(hist):
+        callback_task = _callback_task(episode, callbacks, rules, standards)
+        out.append(callback_task)
+        escalation = _escalation(episode, callback_task)
+        if escalation is not None:
+            out.append(escalation)
+    return out
+
+
+def tasks(
+    touchpoints: Iterable[AnyTouchpoint],
+    at: datetime,
+    rules: Rules = DEFAULT_RULES,
+    standards: StandardsLookup | None = None,
+) -> list[Task]:
+    """The complaint tasks known at T (created at or before T, done only if done by T)."""
+    return known_at(schedule(history(touchpoints, at), rules, standards), at)
+
+
+def _is_reached_complaint_callback(tp: AnyTouchpoint) -> bool:
+    return isinstance(tp, Callback) and tp.data.reason == "complaint" and tp.data.reached
+
+
+def _episodes(hist: History) -> list[_Episode]:
+    """Each complaint opening with the complaint_resolved that closed it. Per complaint_id, in time
+    order, a resolution at the same instant as a complaint comes after it."""
+    by_id: dict[str, list[Complaint | ComplaintResolved]] = {}
+    for tp in hist:
+        if isinstance(tp, Complaint | ComplaintResolved):
+            by_id.setdefault(tp.data.complaint_id, []).append(tp)
+    out: list[_Episode] = []
+    for items in by_id.values():
+        items.sort(key=lambda tp: (tp.occurred_at, isinstance(tp, ComplaintResolved), tp.event_id))
+        opened: Complaint | None = None
+        for tp in items:
+            if isinstance(tp, Complaint) and opened is None:
+                opened = tp
+            elif isinstance(tp, ComplaintResolved) and opened is not None:
+                out.append(_Episode(opened, tp))
+                opened = None
+        if opened is not None:
+            out.append(_Episode(opened, None))
+    return sorted(out, key=lambda e: (e.opened.occurred_at, e.opened.event_id))
+
+
+def _callback_task(
+    episode: _Episode, callbacks: list[AnyTouchpoint], rules: Rules, standards: StandardsLookup | None
+) -> Task:
+    """Due complaint_callback_hours after the complaint; done by the first reached complaint callback
+    (same complaint_id, or none given) at or after it, unless the complaint was resolved first."""
+    c = episode.opened
+    hours = (rules.standards if standards is None else standards(c)).complaint_callback_hours
+    task = Task(
+        kind=COMPLAINT_CALLBACK,
+        customer_id=_customer(c),
+        dealer_id=c.dealer_id,
+        created_at=c.occurred_at,
+        due_at=c.occurred_at + timedelta(hours=hours),
+        created_by=(c.event_id,),
+    )
+    start = bisect_left(callbacks, c.occurred_at, key=lambda tp: tp.occurred_at)
+    done = next((cb for cb in callbacks[start:] if _matches(cb, c)), None)
+    resolved = episode.resolved
+    if done is not None and (resolved is None or done.occurred_at <= resolved.occurred_at):
+        return task.ended(done.occurred_at, done.event_id, REACHED)
+    if resolved is not None:
+        return task.ended(resolved.occurred_at, resolved.event_id, CANCELLED)
+    return task
+
+
+def _matches(callback: AnyTouchpoint, complaint: Complaint) -> bool:
+    assert isinstance(callback, Callback)
+    return callback.data.complaint_id in (None, complaint.data.complaint_id)
+
+
+def _escalation(episode: _Episode, callback_task: Task) -> Task | None:
+    """Created and due at the breach when the callback was still open at its due time; done by the
+    complaint's complaint_resolved."""
+    if callback_task.done_at is not None and callback_task.done_at <= callback_task.due_at:
+        return None
+    breach = callback_task.due_at + TICK
+    task = Task(
+        kind=COMPLAINT_ESCALATION,
+        customer_id=callback_task.customer_id,
+        dealer_id=callback_task.dealer_id,
+        created_at=breach,
+        due_at=breach,
+        created_by=callback_task.created_by,
+    )
+    resolved = episode.resolved
+    if resolved is None:
+        return task
+    return task.ended(max(resolved.occurred_at, breach), resolved.event_id, DONE)
+
+
+def _customer(tp: AnyTouchpoint) -> str:
+    assert tp.customer_id is not None
+    return tp.customer_id
