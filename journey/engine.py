@@ -12,6 +12,7 @@ from journey.application import JourneyApplication, Recorded
 from journey.errors import UnknownCustomerError
 from journey.ingest import IngestReport, ingest_file
 from journey.policies.kpis import callback_kpis
+from journey.policies.outbox import TaskEvent, task_events
 from journey.policies.task import task_json
 from journey.projections.customer import customer_view, utc
 from journey.projections.facts_view import facts_in_window
@@ -19,7 +20,7 @@ from journey.projections.replay import replay
 from journey.projections.runner import Views
 from journey.projections.service_gaps import gaps as service_gaps
 from journey.projections.standards import standards_lookup
-from journey.projections.task_view import open_tasks, task_counts, tasks_due
+from journey.projections.task_view import TASK_COLUMNS, open_tasks, task_counts, task_from_row, tasks_due
 from journey.projections.timecols import micros
 from journey.rules import Rules, load_rules
 from journey.settings import Settings
@@ -114,6 +115,11 @@ class Engine:
                 for s in steps
             ],
         }
+
+    def task_events(self, now: datetime) -> list[TaskEvent]:
+        """Every task's creation, becoming overdue and completion up to now (for the CRM topic)."""
+        rows = self.views.recorder.select(f"SELECT {TASK_COLUMNS} FROM {{task}} WHERE created_at <= ?", [micros(now)])
+        return task_events((task_from_row(r) for r in rows), now)
 
     def report(self, dealer_id: str, as_of: datetime | None = None) -> dict[str, Any]:
         """Dealer figures at T from the customer-state intervals (a range look-up)."""
