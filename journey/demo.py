@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ def run_demo(engine: Engine, *, out: Path, customers: int = 2000, seed: int = 7)
         "",
     ]
     for dealer in dealers:
-        lines += [render_report(engine.report(dealer, as_of)), ""]
+        lines += [render_report(engine.report(dealer, as_of)), *_service_lines(engine, dealer, as_of), ""]
     lines.append("Three customers, explained by the touchpoints that decided their views:")
     for cid in _explainable(engine, touchpoints, as_of):
         lines += ["", *_explain(engine, cid, as_of)]
@@ -42,6 +42,20 @@ def run_demo(engine: Engine, *, out: Path, customers: int = 2000, seed: int = 7)
         f"     journey report --dealer {dealers[0]} --as-of {as_of.date().isoformat()}",
     ]
     return "\n".join(lines)
+
+
+def _service_lines(engine: Engine, dealer: str, as_of: datetime) -> list[str]:
+    """The dealer's work queue and its last six months of service quality, in two lines."""
+    counts = engine.tasks(dealer, as_of)["counts"]
+    kinds = ", ".join(f"{k} {c['overdue']}" for k, c in counts["by_kind"].items() if c["overdue"])
+    gaps = engine.gaps(dealer, as_of - timedelta(days=182), as_of)
+    csi, score = gaps["csi_mean"], gaps["servqual_score"]["unweighted"]
+    met = "met" if csi["met"] else "missed"
+    return [
+        f"  Work queue   {counts['open']} open tasks, {counts['overdue']} overdue ({kinds})",
+        f"  Last 6 months: CSI mean {csi['value']} over {csi['n']} surveys (target 90 {met}); "
+        f"SERVQUAL score {score['value']} over {score['n']} surveys",
+    ]
 
 
 def _explainable(engine: Engine, touchpoints: list[dict[str, Any]], as_of: datetime) -> list[str]:
