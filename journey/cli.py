@@ -214,21 +214,14 @@ def serve(
     port: Annotated[int | None, typer.Option("--port", help="TCP port [JOURNEY_API_PORT]")] = None,
     database_url: DatabaseUrl = None,
     rules: RulesFile = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="worker processes (one per core)")] = 1,
 ) -> None:
     """The read-only HTTP API (OpenAPI at /docs), /health, /metrics and the dashboard at /."""
-    import uvicorn
-
-    from journey.api import create_app
+    from journey.api.server import serve as run_server
 
     settings = settings_for(database_url, rules, api_host=host, api_port=port)
-    engine = Engine.open(settings)
-    try:
-        typer.echo(f"journey serve: http://{settings.api_host}:{settings.api_port}/ (API docs at /docs)", err=True)
-        uvicorn.run(
-            create_app(engine), host=settings.api_host, port=settings.api_port, log_config=None, access_log=False
-        )
-    finally:
-        engine.close()
+    typer.echo(f"journey serve: http://{settings.api_host}:{settings.api_port}/ (API docs at /docs)", err=True)
+    run_server(settings, workers=workers)
 
 
 @app.command()

@@ -20,15 +20,19 @@ def render_customer(view: dict[str, Any]) -> str:
     if i["decided_by"]:
         lines.append(f"    decided by   {', '.join(i['decided_by'])}")
     days = r["days_since_last_service"]
-    lines.append(f"  Retention      {r['status']}" + (f" ({days} days since last service)" if days is not None else ""))
+    lines.append(
+        f"  Retention      {r['status']}" + (f" ({days} days since last service)" if days is not None else "")
+    )
     lines.append(f"    car age      {r['car_age_segment'] or '-'}   usage {r['usage'] or '-'}")
     if r["flags"]:
         lines.append(f"    flags        {', '.join(r['flags'])}")
     if r["decided_by"]:
         lines.append(f"    decided by   {', '.join(r['decided_by'])}")
     gap5 = ", ".join(f"{d} {v:+.2f}" for d, v in s["gap5"].items() if v is not None) or "-"
-    lines.append(f"  Service        CSI last {s['csi_last'] if s['csi_last'] is not None else '-'}; "
-                 f"open complaints {s['open_complaints']}; gap5 {gap5}")
+    lines.append(
+        f"  Service        CSI last {s['csi_last'] if s['csi_last'] is not None else '-'}; "
+        f"open complaints {s['open_complaints']}; gap5 {gap5}"
+    )
     return "\n".join(lines)
 
 
@@ -54,7 +58,10 @@ def render_report(rep: dict[str, Any]) -> str:
 
 
 def render_history(h: dict[str, Any]) -> str:
-    lines = [f"Replay of {h['customer_id']} up to {h['as_of']}" + (f", as known at {h['known_at']}" if h["known_at"] else "")]
+    lines = [
+        f"Replay of {h['customer_id']} up to {h['as_of']}"
+        + (f", as known at {h['known_at']}" if h["known_at"] else "")
+    ]
     for s in h["steps"]:
         what = f"{s['type']} {s['event_id']}" if s["event_id"] else "(time)"
         late = f" [recorded {s['recorded_at']}]" if s["recorded_at"] else ""
@@ -73,7 +80,9 @@ def render_tasks(q: dict[str, Any]) -> str:
     ]
     for t in q["tasks"]:
         flag = "OVERDUE" if t["overdue"] else "       "
-        lines.append(f"  {flag} due {t['due_at']}  {t['kind']:<22} {t['customer_id']:<12} from {', '.join(t['created_by'])}")
+        lines.append(
+            f"  {flag} due {t['due_at']}  {t['kind']:<22} {t['customer_id']:<12} from {', '.join(t['created_by'])}"
+        )
     shown = len(q["tasks"])
     total = c["overdue"] if q["overdue_only"] else c["open"]
     if shown < total:
@@ -95,7 +104,9 @@ def render_kpis(k: dict[str, Any]) -> str:
             f"Callback KPIs of {k['dealer_id']} for {k['month']} ({k['from']} to {k['to']})",
             figure("callback success", k["callback_success"], "reached", "due"),
             figure("survey success", k["survey_success"], "surveys", "reached_callbacks"),
-            figure("complaint callbacks in SLA", k["complaint_callbacks_within_sla"], "within_sla", "complaints"),
+            figure(
+                "complaint callbacks in SLA", k["complaint_callbacks_within_sla"], "within_sla", "complaints"
+            ),
             f"  {'csi mean':<30} {csi_value:>7}  ({csi['surveys']} csi surveys; target > {csi['target']:g}: {csi_met})",
         ]
     )

@@ -21,7 +21,12 @@ class TaskEvent:
 
     def as_dict(self) -> dict[str, object]:
         task = task_json(self.task.as_known_at(self.at), self.at) | {"overdue": self.event == "overdue"}
-        return {"event_id": self.event_id, "event": self.event, "at": self.at.astimezone(UTC).isoformat(), "task": task}
+        return {
+            "event_id": self.event_id,
+            "event": self.event,
+            "at": self.at.astimezone(UTC).isoformat(),
+            "task": task,
+        }
 
 
 def task_events(versions: Iterable[Task], now: datetime) -> list[TaskEvent]:

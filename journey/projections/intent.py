@@ -96,7 +96,11 @@ def signals_of(tp: AnyTouchpoint) -> tuple[str, ...]:
 
 
 def intent_at(
-    touchpoints: Iterable[AnyTouchpoint], at: datetime, rules: Rules = DEFAULT_RULES, *, with_since: bool = True
+    touchpoints: Iterable[AnyTouchpoint],
+    at: datetime,
+    rules: Rules = DEFAULT_RULES,
+    *,
+    with_since: bool = True,
 ) -> IntentView:
     """The intent level at T: the highest level a signal of the current lead supports at T
     (else N), O from order_placed to delivery, F from lead_lost to the next sales touchpoint,

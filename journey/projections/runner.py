@@ -81,7 +81,9 @@ class Views:
         for i, group in enumerate(chunks):
             tracking = Tracking(self.tracking_name, stop) if i == len(chunks) - 1 else None
             self.recorder.write(self.changes_for(group), tracking)
-        log.info("views_caught_up", notifications=stop - start, customers=len(affected.customers), position=stop)
+        log.info(
+            "views_caught_up", notifications=stop - start, customers=len(affected.customers), position=stop
+        )
         return stop - start
 
     def changes_for(self, jobs: Iterable[tuple[str, str]]) -> dict[str, dict[str, list[Row]]]:
@@ -104,7 +106,9 @@ class Views:
         affected = Affected()
         position = start
         while position < stop:
-            page = self.app.recorder.select_notifications(position, page_size, stop=stop, inclusive_of_start=False)
+            page = self.app.recorder.select_notifications(
+                position, page_size, stop=stop, inclusive_of_start=False
+            )
             if not page:
                 break
             for n in page:

@@ -12,7 +12,9 @@ from journey.touchpoints import AnyTouchpoint, ServiceStandardSet
 StandardsLookup = Callable[[AnyTouchpoint], ServiceStandards]
 
 
-def standards_lookup(dealer_touchpoints: Iterable[AnyTouchpoint], rules: Rules = DEFAULT_RULES) -> StandardsLookup:
+def standards_lookup(
+    dealer_touchpoints: Iterable[AnyTouchpoint], rules: Rules = DEFAULT_RULES
+) -> StandardsLookup:
     """A function giving, for any touchpoint, its dealer's standard in force at its occurred_at."""
     sets = [tp for tp in history(dealer_touchpoints) if isinstance(tp, ServiceStandardSet)]
 

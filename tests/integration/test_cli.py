@@ -18,7 +18,9 @@ JOURNEY = [sys.executable, "-m", "journey.cli"]
 
 def run(*args: str, db: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"JOURNEY_DATABASE_URL": f"sqlite:///{db}"}
-    return subprocess.run([*JOURNEY, *args], env=env, capture_output=True, text=True, check=check, timeout=120)
+    return subprocess.run(
+        [*JOURNEY, *args], env=env, capture_output=True, text=True, check=check, timeout=120
+    )
 
 
 @pytest.fixture
@@ -34,7 +36,11 @@ def ingested(tmp_path: Path) -> Path:
     db = tmp_path / "j.db"
     out = run("ingest", str(source), "--json", db=db)
     assert json.loads(out.stdout) | {"dead_letters": None} == {
-        "read": 5, "applied": 4, "duplicates": 0, "rejected": 1, "dead_letters": None,
+        "read": 5,
+        "applied": 4,
+        "duplicates": 0,
+        "rejected": 1,
+        "dead_letters": None,
     }
     return db
 
@@ -45,8 +51,22 @@ def test_customer_json_has_every_field_of_the_contract(ingested: Path) -> None:
 
     assert view["customer_id"] == "C-9"
     assert view["as_of"] == day(20).isoformat()
-    assert set(view["intent"]) >= {"level", "since", "signals", "decided_by", "next_follow_up_due", "follow_up_overdue"}
-    assert set(view["retention"]) >= {"status", "days_since_last_service", "car_age_segment", "usage", "flags", "decided_by"}
+    assert set(view["intent"]) >= {
+        "level",
+        "since",
+        "signals",
+        "decided_by",
+        "next_follow_up_due",
+        "follow_up_overdue",
+    }
+    assert set(view["retention"]) >= {
+        "status",
+        "days_since_last_service",
+        "car_age_segment",
+        "usage",
+        "flags",
+        "decided_by",
+    }
     assert set(view["service"]) >= {"csi_last", "gap5", "open_complaints"}
     assert view["intent"]["level"] == "B"
     assert view["retention"]["status"] == "prospect"
@@ -75,10 +95,17 @@ def test_a_bad_instant_names_the_flag(ingested: Path) -> None:
 
 
 def test_replay_and_rebuild_verify(ingested: Path) -> None:
-    replay = json.loads(run("replay", "--customer", "C-9", "--as-of", day(400).isoformat(), "--json", db=ingested).stdout)
+    replay = json.loads(
+        run("replay", "--customer", "C-9", "--as-of", day(400).isoformat(), "--json", db=ingested).stdout
+    )
     verify = run("rebuild", "--verify", db=ingested)
 
-    assert [s["type"] for s in replay["steps"] if s["event_id"]] == ["customer_registered", "store_visit", "delivery", "maintenance"]
+    assert [s["type"] for s in replay["steps"] if s["event_id"]] == [
+        "customer_registered",
+        "store_visit",
+        "delivery",
+        "maintenance",
+    ]
     assert any("delivery closes the lead" in s["rule"] for s in replay["steps"])
     assert verify.stdout.strip() == "identical"
 

@@ -72,7 +72,7 @@ def test_no_input_line_can_crash_ingest(garbage: list[bytes]) -> None:
 
         assert report.read == report.applied + report.duplicates + report.rejected
         assert report.applied >= 1
-        assert [r.touchpoint.event_id for r in app.customer_history(GOOD["customer_id"])][0] == "good-1"
+        assert next(r.touchpoint.event_id for r in app.customer_history(GOOD["customer_id"])) == "good-1"
         if report.rejected:
             dead = dead_letter_path(source).read_text(encoding="utf-8").splitlines()
             assert len(dead) == report.rejected

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +21,11 @@ from journey.engine import Engine
 from journey.rebuild import rebuild
 from journey.touchpoints import AnyTouchpoint, parse_touchpoint
 
-INSTANTS = [datetime(2024, 9, 1, tzinfo=UTC), datetime(2025, 6, 15, 12, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)]
+INSTANTS = [
+    datetime(2024, 9, 1, tzinfo=UTC),
+    datetime(2025, 6, 15, 12, tzinfo=UTC),
+    datetime(2026, 11, 1, tzinfo=UTC),
+]
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +33,20 @@ def data_set() -> list[AnyTouchpoint]:
     return [parse_touchpoint(tp) for tp in generate(seed=11, customers=150, dealers=3)]
 
 
-def test_report_counts_equal_the_sum_of_customer_answers(engine: Engine, data_set: list[AnyTouchpoint]) -> None:
+def test_report_counts_equal_the_sum_of_customer_answers(
+    engine: Engine, data_set: list[AnyTouchpoint]
+) -> None:
     engine.app.ingest(data_set)
     engine.views.catch_up()
     customers = sorted({tp.customer_id for tp in data_set if tp.customer_id})
     dealers = sorted({tp.dealer_id for tp in data_set})
 
     for at in INSTANTS:
-        views = [engine.customer(c, at) for c in customers if any(tp.customer_id == c and tp.occurred_at <= at for tp in data_set)]
+        views = [
+            engine.customer(c, at)
+            for c in customers
+            if any(tp.customer_id == c and tp.occurred_at <= at for tp in data_set)
+        ]
         for dealer in dealers:
             mine = [v for v in views if v["dealer_id"] == dealer]
             report = engine.report(dealer, at)
@@ -45,9 +54,13 @@ def test_report_counts_equal_the_sum_of_customer_answers(engine: Engine, data_se
             statuses = Counter(v["retention"]["status"] for v in mine)
             assert report["customers"] == len(mine)
             assert {k: n for k, n in report["leads"]["by_level"].items() if n} == dict(levels)
-            assert report["owners"]["by_status"] == {s: statuses.get(s, 0) for s in report["owners"]["by_status"]}
+            assert report["owners"]["by_status"] == {
+                s: statuses.get(s, 0) for s in report["owners"]["by_status"]
+            }
             assert report["prospects"] == statuses.get("prospect", 0)
-            assert report["leads"]["overdue_follow_ups"] == sum(v["intent"]["follow_up_overdue"] for v in mine)
+            assert report["leads"]["overdue_follow_ups"] == sum(
+                v["intent"]["follow_up_overdue"] for v in mine
+            )
 
 
 def test_live_views_from_shuffled_duplicated_batches_equal_a_rebuild(
@@ -78,7 +91,9 @@ def test_a_projection_killed_mid_batch_resumes_to_the_same_views(
     rnd = random.Random(5)
     kills = 0
     for _ in range(3):
-        proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
         assert proc.stdout is not None
         proc.stdout.readline()
         time.sleep(rnd.uniform(0.05, 0.4))
@@ -92,5 +107,3 @@ def test_a_projection_killed_mid_batch_resumes_to_the_same_views(
     assert engine.views.lag() == 0
     result = rebuild(engine.views, verify=True)
     assert result.identical, result.differences
-
-

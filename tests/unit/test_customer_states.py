@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import datetime, timedelta
 
@@ -50,7 +51,9 @@ def test_the_interval_holding_t_equals_the_view_at_t(tps: list[AnyTouchpoint], s
 
 @SETTINGS
 @given(journeys, st.randoms(use_true_random=False))
-def test_intervals_do_not_depend_on_arrival_order_or_duplicates(tps: list[AnyTouchpoint], rnd: random.Random) -> None:
+def test_intervals_do_not_depend_on_arrival_order_or_duplicates(
+    tps: list[AnyTouchpoint], rnd: random.Random
+) -> None:
     shuffled = tps + rnd.sample(tps, k=len(tps) // 2)
     rnd.shuffle(shuffled)
 
@@ -64,7 +67,7 @@ def test_consecutive_intervals_differ_and_touch() -> None:
 
     states = customer_states(tps)
 
-    for a, b in zip(states, states[1:], strict=False):
+    for a, b in itertools.pairwise(states):
         assert a.valid_to == b.valid_from
         assert values(a) != values(b)
     assert states[-1].valid_to is None
