@@ -57,10 +57,13 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=60000)
     parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--calls", type=int, default=500)
+    parser.add_argument("--db", help="reuse this SQLite store (e.g. the one bench/api_load.py built)")
     args = parser.parse_args()
     configure_logging(logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
-        if args.store == "sqlite":
+        if args.db:
+            url = f"sqlite:///{args.db}"
+        elif args.store == "sqlite":
             url = f"sqlite:///{tmp}/bench.db"
         else:
             from tests.pg_server import ensure_postgres, fresh_database
@@ -69,9 +72,10 @@ def main() -> None:
         engine = Engine.open(Settings(database_url=url))
         t = time.perf_counter()
         data = [parse_touchpoint(tp) for tp in generate(customers=args.customers)]
-        for i in range(0, len(data), 2000):
-            engine.app.ingest(data[i : i + 2000])
-        print(f"{args.store}: stored {len(data):,} touchpoints in {time.perf_counter() - t:.0f} s")
+        if not args.db:
+            for i in range(0, len(data), 2000):
+                engine.app.ingest(data[i : i + 2000])
+            print(f"{args.store}: stored {len(data):,} touchpoints in {time.perf_counter() - t:.0f} s")
 
         events, read_s = raw_read(engine)
         t = time.perf_counter()

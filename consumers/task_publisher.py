@@ -51,7 +51,9 @@ def published_event_ids(settings: Settings, topic: str) -> set[str]:
 class TaskPublisher:
     """Publishes task events from the task view, each event id once."""
 
-    def __init__(self, engine: Engine, settings: Settings, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, engine: Engine, settings: Settings, clock: Callable[[], datetime] | None = None
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.topic = settings.tasks_topic

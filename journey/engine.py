@@ -11,6 +11,7 @@ from typing import Any
 from journey.application import JourneyApplication, Recorded
 from journey.errors import UnknownCustomerError
 from journey.ingest import IngestReport, ingest_file
+from journey.locks import exclusive
 from journey.policies.kpis import callback_kpis
 from journey.policies.outbox import TaskEvent, task_events
 from journey.policies.task import task_json
@@ -52,8 +53,9 @@ class Engine:
     @classmethod
     def open(cls, settings: Settings) -> Engine:
         rules = load_rules(settings.rules)
-        app = JourneyApplication(settings.database_url, pii_key=settings.pii_key)
-        return cls(settings, rules, app, Views.open(app, rules))
+        with exclusive(settings.database_url, "schema"):  # table creation is not concurrency-safe
+            app = JourneyApplication(settings.database_url, pii_key=settings.pii_key)
+            return cls(settings, rules, app, Views.open(app, rules))
 
     def close(self) -> None:
         self.app.close()
@@ -67,7 +69,9 @@ class Engine:
 
     # ------------------------------------------------------------------ read side
 
-    def customer(self, customer_id: str, as_of: datetime | None = None, known_at: datetime | None = None) -> dict[str, Any]:
+    def customer(
+        self, customer_id: str, as_of: datetime | None = None, known_at: datetime | None = None
+    ) -> dict[str, Any]:
         """CONTRACT.md's customer view as of T, optionally as the engine knew it at known_at."""
         records = self.app.customer_history(customer_id)
         touchpoints = known(records, known_at)
@@ -76,7 +80,9 @@ class Engine:
         at = as_of or now()
         dealers = sorted({tp.dealer_id for tp in touchpoints})
         dealer_tps = [tp for d in dealers for tp in known(self.app.dealer_history(d), known_at)]
-        view = customer_view(customer_id, touchpoints, at, self.rules, standards_lookup(dealer_tps, self.rules))
+        view = customer_view(
+            customer_id, touchpoints, at, self.rules, standards_lookup(dealer_tps, self.rules)
+        )
         if known_at is not None:
             view["known_at"] = utc(known_at)
         return view
@@ -85,13 +91,17 @@ class Engine:
         self, customer_id: str, as_of: datetime | None = None, known_at: datetime | None = None
     ) -> dict[str, Any]:
         """The auditor's replay: each touchpoint (occurred_at order) and the state it led to."""
-        records = [r for r in self.app.customer_history(customer_id) if known_at is None or r.recorded_at <= known_at]
+        records = [
+            r for r in self.app.customer_history(customer_id) if known_at is None or r.recorded_at <= known_at
+        ]
         if not records:
             raise UnknownCustomerError(f"customer_id: no touchpoint recorded for {customer_id!r}")
         recorded_at = {r.touchpoint.event_id: r.recorded_at for r in records}
         touchpoints = [r.touchpoint for r in records]
         dealer_tps = [
-            tp for d in sorted({tp.dealer_id for tp in touchpoints}) for tp in known(self.app.dealer_history(d), known_at)
+            tp
+            for d in sorted({tp.dealer_id for tp in touchpoints})
+            for tp in known(self.app.dealer_history(d), known_at)
         ]
         until = as_of or now()
         steps = replay(touchpoints, until, self.rules, standards_lookup(dealer_tps, self.rules))
@@ -118,7 +128,9 @@ class Engine:
 
     def task_events(self, now: datetime) -> list[TaskEvent]:
         """Every task's creation, becoming overdue and completion up to now (for the CRM topic)."""
-        rows = self.views.recorder.select(f"SELECT {TASK_COLUMNS} FROM {{task}} WHERE created_at <= ?", [micros(now)])
+        rows = self.views.recorder.select(
+            f"SELECT {TASK_COLUMNS} FROM {{task}} WHERE created_at <= ?", [micros(now)]
+        )
         return task_events((task_from_row(r) for r in rows), now)
 
     def report(self, dealer_id: str, as_of: datetime | None = None) -> dict[str, Any]:
@@ -188,7 +200,9 @@ class Engine:
         return service_gaps(facts, dealer_id, from_, to, self.rules)
 
 
-def dealer_report(dealer_id: str, at: datetime, rows: list[tuple[Any, ...]], rules_label: str) -> dict[str, Any]:
+def dealer_report(
+    dealer_id: str, at: datetime, rows: list[tuple[Any, ...]], rules_label: str
+) -> dict[str, Any]:
     """Leads per level, owners per status, segments and the DOMAIN.md dealer metrics."""
     leads = dict.fromkeys(INTENT_LEVELS, 0)
     statuses = dict.fromkeys(RETENTION_STATUSES, 0)

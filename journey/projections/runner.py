@@ -16,6 +16,7 @@ import structlog
 from eventsourcing.persistence import Tracking
 
 from journey.application import JourneyApplication
+from journey.locks import exclusive
 from journey.projections.catalog import PARTS
 from journey.projections.history import history
 from journey.projections.parts import ViewPart, dealer_key
@@ -67,8 +68,13 @@ class Views:
         Each affected customer is recomputed once, from its whole history, however many of
         its events the range holds. Groups are written in chunks (idempotent: a key's rows
         are replaced); the last chunk carries the tracking record, so a crash part-way
-        leaves the position unmoved and the next run redoes the range.
+        leaves the position unmoved and the next run redoes the range. Processes sharing the
+        database take turns (a lock), so an older snapshot never overwrites a newer one.
         """
+        with exclusive(self.app.database_url, f"views-{self.recorder.prefix}"):
+            return self._catch_up(page_size, chunk, stop)
+
+    def _catch_up(self, page_size: int, chunk: int, stop: int | None) -> int:
         start = self.position()
         stop = stop if stop is not None else self.app.recorder.max_notification_id() or 0
         if stop <= start:

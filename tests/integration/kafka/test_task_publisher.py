@@ -20,18 +20,24 @@ pytestmark = pytest.mark.kafka
 
 
 def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes, dict[str, object], str]]:
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=4000)
+    consumer = KafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=4000
+    )
     out = [(r.key, json.loads(r.value), dict(r.headers)[EVENT_ID_HEADER].decode()) for r in consumer]
     consumer.close()
     return out
 
 
-def test_task_events_are_published_once_even_after_a_restart(kafka_broker: KafkaBroker, tmp_path: Path) -> None:
+def test_task_events_are_published_once_even_after_a_restart(
+    kafka_broker: KafkaBroker, tmp_path: Path
+) -> None:
     path, _ = data_file(tmp_path, customers=40)
     topic = unique("journey.tasks")
     kafka_broker.create_topic(topic, partitions=3)
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/t.db", kafka_bootstrap=kafka_broker.bootstrap, tasks_topic=topic,
+        database_url=f"sqlite:///{tmp_path}/t.db",
+        kafka_bootstrap=kafka_broker.bootstrap,
+        tasks_topic=topic,
         pii_key="test-key",
     )
     engine = Engine.open(settings)

@@ -1,0 +1,91 @@
+"""The consumer rides out a broker that stops and comes back mid-stream: it reconnects by itself, no
+exception escapes its loop, and it finishes with every touchpoint applied once."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer, TopicPartition
+
+from consumers.producer import produce_file
+from consumers.touchpoint_consumer import TouchpointConsumer, tracking_name
+from journey.demo_data import generate, write_jsonl
+from journey.engine import Engine
+from journey.settings import Settings
+from tests.kafka_broker import KafkaBroker
+
+pytestmark = pytest.mark.kafka
+
+PARTITIONS = 3
+
+
+def test_the_consumer_reconnects_after_a_broker_restart_and_loses_nothing(
+    kafka_broker: KafkaBroker, tmp_path: Path
+) -> None:
+    data = generate(customers=200, seed=4)
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    write_jsonl(data[: len(data) // 2], first)
+    write_jsonl(data[len(data) // 2 :], second)
+    topic = f"restart-{uuid.uuid4().hex[:8]}"
+    kafka_broker.create_topic(topic, partitions=PARTITIONS)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/restart.db",
+        kafka_bootstrap=kafka_broker.bootstrap,
+        kafka_topic=topic,
+        kafka_group=f"g-{topic}",
+        pii_key="test-key",
+    )
+    produce_file(first, settings)
+    engine = Engine.open(settings)
+    consumer = TouchpointConsumer(
+        engine, settings, max_messages=len(data), idle_exit=120, handle_signals=False
+    )
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            consumer.run()
+        except BaseException as exc:  # would mean an exception escaped the loop
+            failures.append(exc)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    deadline = time.monotonic() + 60
+    while consumer.stats.messages == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    try:
+        kafka_broker.stop()
+        time.sleep(3)
+    finally:
+        kafka_broker.start()
+    produce_file(second, settings)
+    runner.join(timeout=240)
+
+    assert not runner.is_alive() and not failures
+    assert consumer.stats.exit_reason == "max_messages"
+    assert consumer.stats.messages == len(data)
+    ids = recorded_event_ids(engine)
+    assert len(ids) == len(data) and set(ids) == {tp["event_id"] for tp in data}
+    probe = KafkaConsumer(bootstrap_servers=kafka_broker.bootstrap)
+    ends = probe.end_offsets([TopicPartition(topic, p) for p in range(PARTITIONS)])
+    probe.close()
+    assert {
+        tp.partition: engine.app.position(tracking_name(f"g-{topic}", topic, tp.partition)) for tp in ends
+    } == {tp.partition: end for tp, end in ends.items()}
+    assert engine.views.lag() == 0
+    engine.close()
+
+
+def recorded_event_ids(engine: Engine) -> list[str]:
+    ids: list[str] = []
+    start = 0
+    while page := engine.app.recorder.select_notifications(start, 10_000, inclusive_of_start=False):
+        events = (engine.app.mapper.to_domain_event(n) for n in page)
+        ids += [e.touchpoint["event_id"] for e in events if hasattr(e, "touchpoint")]
+        start = page[-1].id
+    return ids
