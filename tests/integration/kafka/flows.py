@@ -57,10 +57,15 @@ def reference_views(path: Path, data: list[dict[str, Any]], tmp_path: Path) -> d
 
 def stored_events(engine: Engine) -> int:
     """TouchpointRecorded events in the store (each touchpoint once if exactly-once held)."""
-    count, start = 0, 0
-    while True:
-        page = engine.app.recorder.select_notifications(start, 10000, inclusive_of_start=False)
-        if not page:
-            return count
-        count += sum(1 for n in page if n.topic.endswith("TouchpointRecorded"))
+    return len(recorded_event_ids(engine))
+
+
+def recorded_event_ids(engine: Engine) -> list[str]:
+    """The event_id of every touchpoint recorded in the store, in recording order."""
+    ids: list[str] = []
+    start = 0
+    while page := engine.app.recorder.select_notifications(start, 10_000, inclusive_of_start=False):
+        events = (engine.app.mapper.to_domain_event(n) for n in page)
+        ids += [e.touchpoint["event_id"] for e in events if hasattr(e, "touchpoint")]
         start = page[-1].id
+    return ids

@@ -16,6 +16,7 @@ from consumers.touchpoint_consumer import TouchpointConsumer, tracking_name
 from journey.demo_data import generate, write_jsonl
 from journey.engine import Engine
 from journey.settings import Settings
+from tests.integration.kafka.flows import recorded_event_ids
 from tests.kafka_broker import KafkaBroker
 
 pytestmark = pytest.mark.kafka
@@ -79,13 +80,3 @@ def test_the_consumer_reconnects_after_a_broker_restart_and_loses_nothing(
     } == {tp.partition: end for tp, end in ends.items()}
     assert engine.views.lag() == 0
     engine.close()
-
-
-def recorded_event_ids(engine: Engine) -> list[str]:
-    ids: list[str] = []
-    start = 0
-    while page := engine.app.recorder.select_notifications(start, 10_000, inclusive_of_start=False):
-        events = (engine.app.mapper.to_domain_event(n) for n in page)
-        ids += [e.touchpoint["event_id"] for e in events if hasattr(e, "touchpoint")]
-        start = page[-1].id
-    return ids

@@ -27,6 +27,7 @@ from consumers.touchpoint_consumer import TouchpointConsumer, tracking_name
 from journey.demo_data import generate, write_jsonl
 from journey.engine import Engine
 from journey.settings import Settings
+from tests.integration.kafka.flows import recorded_event_ids
 from tests.kafka_broker import KafkaBroker
 
 pytestmark = pytest.mark.kafka
@@ -78,19 +79,6 @@ def views_of(engine: Engine, data: list[dict[str, Any]]) -> dict[str, Any]:
             for p in engine.views.parts
         },
     }
-
-
-def recorded_event_ids(engine: Engine) -> list[str]:
-    """The event_id of every touchpoint the store recorded (a repeat would show up twice)."""
-    ids: list[str] = []
-    start = 0
-    while page := engine.app.recorder.select_notifications(start, 10_000, inclusive_of_start=False):
-        for n in page:
-            touchpoint = getattr(engine.app.mapper.to_domain_event(n), "touchpoint", None)
-            if touchpoint is not None:
-                ids.append(touchpoint["event_id"])
-        start = page[-1].id
-    return ids
 
 
 def assert_positions_at_end(engine: Engine, bootstrap: str, settings: Settings) -> None:

@@ -17,6 +17,7 @@ from journey.demo_data import generate
 from journey.engine import Engine
 from journey.settings import Settings
 from journey.touchpoints import DEALER_TYPES
+from tests.integration.kafka.flows import recorded_event_ids
 from tests.kafka_broker import KafkaBroker
 
 pytestmark = pytest.mark.kafka
@@ -111,16 +112,6 @@ def test_malformed_messages_go_to_the_dlq_with_their_reason_and_the_good_ones_ar
         seen.add(origin)
     assert seen == {origin for origin, (_, _, field) in sent.items() if field}
     engine.close()
-
-
-def recorded_event_ids(engine: Engine) -> list[str]:
-    ids: list[str] = []
-    start = 0
-    while page := engine.app.recorder.select_notifications(start, 10_000, inclusive_of_start=False):
-        events = (engine.app.mapper.to_domain_event(n) for n in page)
-        ids += [e.touchpoint["event_id"] for e in events if hasattr(e, "touchpoint")]
-        start = page[-1].id
-    return ids
 
 
 def read_all(bootstrap: str, topic: str, expected: int) -> list[Any]:

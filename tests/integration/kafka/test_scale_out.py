@@ -21,6 +21,7 @@ from consumers.producer import produce_file
 from journey.demo_data import generate, write_jsonl
 from journey.engine import Engine
 from journey.settings import Settings
+from tests.integration.kafka.flows import recorded_event_ids
 from tests.kafka_broker import KafkaBroker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -139,13 +140,3 @@ def test_two_consumers_share_the_partitions_and_apply_each_touchpoint_once(
     reference.ingest_file(path)
     assert consumed == views_of(reference, data)
     reference.close()
-
-
-def recorded_event_ids(engine: Engine) -> list[str]:
-    ids: list[str] = []
-    start = 0
-    while page := engine.app.recorder.select_notifications(start, 10_000, inclusive_of_start=False):
-        events = (engine.app.mapper.to_domain_event(n) for n in page)
-        ids += [e.touchpoint["event_id"] for e in events if hasattr(e, "touchpoint")]
-        start = page[-1].id
-    return ids
