@@ -8,6 +8,7 @@ group twice gives the same table: the write is idempotent as well as tracked.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -53,10 +54,10 @@ def _ddl(prefix: str, tables: Sequence[Table]) -> list[str]:
     for t in tables:
         cols = ", ".join(f"{c} {typ}" for c, typ in t.columns)
         statements.append(f"CREATE TABLE IF NOT EXISTS {prefix}_{t.name} ({cols})")
-        for i, idx in enumerate(((t.key,), *t.indexes)):
-            statements.append(
-                f"CREATE INDEX IF NOT EXISTS {prefix}_{t.name}_i{i} ON {prefix}_{t.name} ({', '.join(idx)})"
-            )
+        for idx in ((t.key,), *t.indexes):
+            cols = ", ".join(idx)
+            name = f"{prefix}_{t.name}_{hashlib.sha1(cols.encode()).hexdigest()[:10]}"  # a new definition, a new index
+            statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {prefix}_{t.name} ({cols})")
     return statements
 
 
