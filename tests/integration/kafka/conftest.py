@@ -40,8 +40,8 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBrok
     Shared by the whole session; tests that stop, kill or restart it must
     leave it running again.  Topics should use unique names.
     """
-    if shutil.which("java") is None:
-        pytest.skip("java not found: the Kafka broker needs Java 17+")
+    if shutil.which("java") is None:  # scripts/setup --all installs it; a missing JVM is a set-up failure
+        pytest.fail("java not found: the Kafka broker needs Java 17+ (run scripts/setup --all)")
     broker = KafkaBroker(data_dir=tmp_path_factory.mktemp("kafka"))
     broker.start()
     try:
