@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from journey.policies.task import (
@@ -34,18 +33,11 @@ from journey.policies.task import (
     Task,
     known_at,
 )
-from journey.projections.history import History, history
+from journey.projections.complaints import ComplaintEpisode, complaint_episodes
+from journey.projections.history import history
 from journey.projections.standards import StandardsLookup
 from journey.rules import DEFAULT_RULES, Rules
-from journey.touchpoints import AnyTouchpoint, Callback, Complaint, ComplaintResolved
-
-
-@dataclass(frozen=True)
-class _Episode:
-    """A complaint from its opening to its resolution (if any)."""
-
-    opened: Complaint
-    resolved: ComplaintResolved | None
+from journey.touchpoints import AnyTouchpoint, Callback, Complaint
 
 
 def schedule(
@@ -57,7 +49,7 @@ def schedule(
     hist = history(touchpoints)
     callbacks = [tp for tp in hist if _is_reached_complaint_callback(tp)]
     out: list[Task] = []
-    for episode in _episodes(hist):
+    for episode in complaint_episodes(hist):
         callback_task = _callback_task(episode, callbacks, rules, standards)
         out.append(callback_task)
         escalation = _escalation(episode, callback_task)
@@ -80,30 +72,8 @@ def _is_reached_complaint_callback(tp: AnyTouchpoint) -> bool:
     return isinstance(tp, Callback) and tp.data.reason == "complaint" and tp.data.reached
 
 
-def _episodes(hist: History) -> list[_Episode]:
-    """Each complaint opening with the complaint_resolved that closed it. Per complaint_id, in time
-    order, a resolution at the same instant as a complaint comes after it."""
-    by_id: dict[str, list[Complaint | ComplaintResolved]] = {}
-    for tp in hist:
-        if isinstance(tp, Complaint | ComplaintResolved):
-            by_id.setdefault(tp.data.complaint_id, []).append(tp)
-    out: list[_Episode] = []
-    for items in by_id.values():
-        items.sort(key=lambda tp: (tp.occurred_at, isinstance(tp, ComplaintResolved), tp.event_id))
-        opened: Complaint | None = None
-        for tp in items:
-            if isinstance(tp, Complaint) and opened is None:
-                opened = tp
-            elif isinstance(tp, ComplaintResolved) and opened is not None:
-                out.append(_Episode(opened, tp))
-                opened = None
-        if opened is not None:
-            out.append(_Episode(opened, None))
-    return sorted(out, key=lambda e: (e.opened.occurred_at, e.opened.event_id))
-
-
 def _callback_task(
-    episode: _Episode, callbacks: list[AnyTouchpoint], rules: Rules, standards: StandardsLookup | None
+    episode: ComplaintEpisode, callbacks: list[AnyTouchpoint], rules: Rules, standards: StandardsLookup | None
 ) -> Task:
     """Due complaint_callback_hours after the complaint; done by the first reached complaint callback
     (same complaint_id, or none given) at or after it, unless the complaint was resolved first."""
@@ -132,7 +102,7 @@ def _matches(callback: AnyTouchpoint, complaint: Complaint) -> bool:
     return callback.data.complaint_id in (None, complaint.data.complaint_id)
 
 
-def _escalation(episode: _Episode, callback_task: Task) -> Task | None:
+def _escalation(episode: ComplaintEpisode, callback_task: Task) -> Task | None:
     """Created and due at the breach when the callback was still open at its due time; done by the
     complaint's complaint_resolved."""
     if callback_task.done_at is not None and callback_task.done_at <= callback_task.due_at:

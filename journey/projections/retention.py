@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from journey.projections.complaints import open_complaints
 from journey.projections.history import DAY, history, whole_days
 from journey.rules import DEFAULT_RULES, RetentionRules, Rules, ServiceStandards
 from journey.touchpoints import (
@@ -182,22 +183,6 @@ def usage(hist: list[AnyTouchpoint]) -> str | None:
 
 
 # ---------------------------------------------------------------- complaints
-
-
-def open_complaints(hist: list[AnyTouchpoint]) -> list[Complaint]:
-    """The open complaints: for each complaint_id, the first complaint raised after its latest
-    complaint_resolved (if any). `hist` is in history order."""
-    resolved: dict[str, datetime] = {}
-    for tp in hist:
-        if isinstance(tp, ComplaintResolved):
-            resolved[tp.data.complaint_id] = tp.occurred_at
-    opened: dict[str, Complaint] = {}
-    for tp in hist:
-        if isinstance(tp, Complaint) and tp.data.complaint_id not in opened:
-            done = resolved.get(tp.data.complaint_id)
-            if done is None or tp.occurred_at > done:
-                opened[tp.data.complaint_id] = tp
-    return sorted(opened.values(), key=lambda c: (c.occurred_at, c.event_id))
 
 
 def _callback_deadline(complaint: Complaint, rules: Rules, standards: StandardsOf | None) -> datetime:

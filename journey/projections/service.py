@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from journey.projections.complaints import open_complaints
 from journey.projections.history import history
-from journey.projections.retention import open_complaints
 from journey.touchpoints import DIMENSIONS, AnyTouchpoint, Survey
 
 

@@ -56,6 +56,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from math import fsum
 from typing import Any
 
+from journey.projections.complaints import complaint_episodes
 from journey.projections.history import History, history
 from journey.projections.standards import StandardsLookup
 from journey.rules import DEFAULT_RULES, Rules
@@ -63,8 +64,6 @@ from journey.touchpoints import (
     DIMENSIONS,
     AnyTouchpoint,
     Callback,
-    Complaint,
-    ComplaintResolved,
     Delivery,
     Maintenance,
     ManagementSurvey,
@@ -185,7 +184,7 @@ def complaint_callback_facts(hist: History, in_force: StandardsLookup) -> list[F
     given) within complaint_callback_hours of the standard in force."""
     calls = [tp for tp in hist if _reached(tp, "complaint")]
     out = []
-    for c in complaint_openings(hist):
+    for c in (e.opened for e in complaint_episodes(hist)):
         deadline = c.occurred_at + timedelta(hours=in_force(c).complaint_callback_hours)
         ours = [
             cb
@@ -194,24 +193,6 @@ def complaint_callback_facts(hist: History, in_force: StandardsLookup) -> list[F
         ]
         out.append(_sla_fact(c, COMPLAINT_CALLBACK, deadline, ours))
     return out
-
-
-def complaint_openings(hist: History) -> list[Complaint]:
-    """Each complaint once per opening: a complaint raised again with the id of one still open
-    (no complaint_resolved of that id since) is the same complaint; a resolution at the very
-    instant of a complaint comes after it."""
-    items = [tp for tp in hist if isinstance(tp, Complaint | ComplaintResolved)]
-    items.sort(key=lambda tp: (tp.occurred_at, isinstance(tp, ComplaintResolved), tp.event_id))
-    open_ids: set[str] = set()
-    out: list[Complaint] = []
-    for tp in items:
-        cid = tp.data.complaint_id
-        if isinstance(tp, ComplaintResolved):
-            open_ids.discard(cid)
-        elif cid not in open_ids:
-            open_ids.add(cid)
-            out.append(tp)
-    return sorted(out, key=lambda tp: (tp.occurred_at, tp.event_id))
 
 
 def post_service_callback_facts(
