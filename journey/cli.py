@@ -31,7 +31,8 @@ from journey.touchpoints import json_schema
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="journey: the customer-journey engine.")
 
 DatabaseUrl = Annotated[
-    str | None, typer.Option("--database-url", help="sqlite:///PATH or postgresql://... [JOURNEY_DATABASE_URL]")
+    str | None,
+    typer.Option("--database-url", help="sqlite:///PATH or postgresql://... [JOURNEY_DATABASE_URL]"),
 ]
 RulesFile = Annotated[str | None, typer.Option("--rules", help="rules file (JSON/TOML) [JOURNEY_RULES]")]
 AsOf = Annotated[str | None, typer.Option("--as-of", help="RFC 3339 instant; default now")]
@@ -80,7 +81,9 @@ def ingest(
     with engine_for(database_url, rules) as engine, byte_progress(file) as advance:
         report = engine.ingest_file(file, on_progress=advance)
     summary = report.as_dict()
-    lines = [f"read {report.read}, applied {report.applied}, duplicates {report.duplicates}, rejected {report.rejected}"]
+    lines = [
+        f"read {report.read}, applied {report.applied}, duplicates {report.duplicates}, rejected {report.rejected}"
+    ]
     if report.dead_letters:
         lines.append(f"rejected lines and their reasons: {report.dead_letters}")
     emit(summary, as_json, "\n".join(lines))
@@ -90,7 +93,9 @@ def ingest(
 def customer(
     customer_id: Annotated[str, typer.Argument(help="the customer_id")],
     as_of: AsOf = None,
-    known_at: Annotated[str | None, typer.Option("--known-at", help="what the engine knew at this instant")] = None,
+    known_at: Annotated[
+        str | None, typer.Option("--known-at", help="what the engine knew at this instant")
+    ] = None,
     database_url: DatabaseUrl = None,
     rules: RulesFile = None,
     as_json: AsJson = False,
@@ -135,7 +140,9 @@ def replay(
 
 @app.command()
 def rebuild(
-    verify: Annotated[bool, typer.Option("--verify", help="compare with the live views instead of replacing them")] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="compare with the live views instead of replacing them")
+    ] = False,
     database_url: DatabaseUrl = None,
     rules: RulesFile = None,
     as_json: AsJson = False,
@@ -220,7 +227,9 @@ def serve(
     from journey.api.server import serve as run_server
 
     settings = settings_for(database_url, rules, api_host=host, api_port=port)
-    typer.echo(f"journey serve: http://{settings.api_host}:{settings.api_port}/ (API docs at /docs)", err=True)
+    typer.echo(
+        f"journey serve: http://{settings.api_host}:{settings.api_port}/ (API docs at /docs)", err=True
+    )
     run_server(settings, workers=workers)
 
 

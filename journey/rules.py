@@ -10,6 +10,7 @@ import hashlib
 import json
 import tomllib
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
@@ -103,13 +104,13 @@ class Rules(BaseModel):
     standards: ServiceStandards = ServiceStandards()
     policies: PolicyRules = PolicyRules()
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """A short hash of the rules' content, recorded next to the version."""
         body = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
         return hashlib.sha256(body).hexdigest()[:12]
 
-    @property
+    @cached_property
     def label(self) -> str:
         return f"{self.version}#{self.fingerprint}"
 

@@ -7,14 +7,20 @@ that a stored interval row equals what ``customer_view`` says anywhere inside it
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from journey.projections.history import history
-from journey.projections.intent import TICK, intent_at, level_breakpoints
-from journey.projections.retention import retention_at, retention_breakpoints
+from journey.projections.history import History, history
+from journey.projections.intent import TICK, IntentView, intent_at, intent_timeline
+from journey.projections.retention import (
+    RetentionView,
+    retention_at,
+    retention_breakpoints,
+    retention_timeline,
+)
 from journey.projections.service import customer_service_at
 from journey.projections.standards import StandardsLookup
 from journey.rules import DEFAULT_RULES, Rules
@@ -54,11 +60,6 @@ def home_dealer(touchpoints: Sequence[AnyTouchpoint]) -> str | None:
 def is_contact(tp: AnyTouchpoint) -> bool:
     """Any touchpoint but an unreached callback counts as contact for the hold rate (DOMAIN.md)."""
     return not (isinstance(tp, Callback) and not tp.data.reached)
-
-
-def held_at(touchpoints: Sequence[AnyTouchpoint], at: datetime) -> bool:
-    """Any reached contact or touchpoint in (T-365d, T] (DOMAIN.md, hold rate)."""
-    return any(is_contact(tp) and at - HOLD_DAYS < tp.occurred_at <= at for tp in touchpoints)
 
 
 def customer_view(
@@ -110,12 +111,65 @@ def state_breakpoints(
 ) -> list[datetime]:
     """Every instant at which a customer's state may change, except follow-ups turning
     overdue, which ``customer_states`` adds from each interval's own due time."""
-    points = set(level_breakpoints(touchpoints, rules))
-    points.update(retention_breakpoints(touchpoints, rules, standards))
-    for tp in touchpoints:
-        if is_contact(tp):
-            points.add(tp.occurred_at + HOLD_DAYS)
-    return sorted(points)
+    return _Timeline(history(touchpoints), rules, standards).breakpoints
+
+
+class _Timeline:
+    """A customer's state at any instant, from one pass over its history.
+
+    The intent part is constant between level breakpoints (but for turning overdue) and the
+    retention part between retention breakpoints, so each is recomputed only when T crosses
+    one of its own breakpoints."""
+
+    def __init__(self, hist: History, rules: Rules, standards: StandardsLookup | None) -> None:
+        self.hist = hist
+        self.times = [tp.occurred_at for tp in hist]
+        self.contacts = [tp.occurred_at for tp in hist if is_contact(tp)]
+        self.intent = intent_timeline(hist, rules)
+        self.retention = retention_timeline(hist, rules, standards)
+        self.retention_points = retention_breakpoints(hist, rules, standards)
+        points = {*self.intent.level_breakpoints, *self.retention_points}
+        points.update(t + HOLD_DAYS for t in self.contacts)
+        self.breakpoints = sorted(points)
+        self._intent: tuple[int, IntentView] | None = None
+        self._retention: tuple[int, RetentionView] | None = None
+
+    def at(self, at: datetime) -> tuple[CustomerState | None, datetime | None]:
+        k = bisect_right(self.times, at)
+        if k == 0:
+            return None, None
+        intent = self._intent_at(at)
+        retention = self._retention_at(at)
+        due = intent.next_follow_up_due
+        # DOMAIN.md, hold rate: any reached contact or touchpoint in (T-365d, T]
+        held = bisect_right(self.contacts, at) > bisect_right(self.contacts, at - HOLD_DAYS)
+        state = CustomerState(
+            valid_from=at,
+            valid_to=None,
+            dealer_id=self.hist[k - 1].dealer_id,
+            intent_level=intent.level,
+            retention_status=retention.status,
+            owner=retention.status != "prospect",
+            car_age_segment=retention.car_age_segment,
+            usage=retention.usage,
+            flags=retention.flags,
+            held=held,
+            overdue_follow_up=due is not None and at > due,
+            decided_by=tuple(sorted({*intent.decided_by, *retention.decided_by})),
+        )
+        return state, due
+
+    def _intent_at(self, at: datetime) -> IntentView:
+        i = bisect_right(self.intent.level_breakpoints, at)
+        if self._intent is None or self._intent[0] != i:
+            self._intent = (i, self.intent.at(at, with_since=False))
+        return self._intent[1]
+
+    def _retention_at(self, at: datetime) -> RetentionView:
+        i = bisect_right(self.retention_points, at)
+        if self._retention is None or self._retention[0] != i:
+            self._retention = (i, self.retention.at(at))
+        return self._retention[1]
 
 
 def state_at(
@@ -123,27 +177,7 @@ def state_at(
 ) -> tuple[CustomerState | None, datetime | None]:
     """The piecewise-constant part of the view at T (None before the first touchpoint), and
     the follow-up due time in force at T."""
-    seen = history(touchpoints, at)
-    dealer = home_dealer(seen)
-    if dealer is None:
-        return None, None
-    intent = intent_at(seen, at, rules, with_since=False)
-    retention = retention_at(seen, at, rules, standards)
-    state = CustomerState(
-        valid_from=at,
-        valid_to=None,
-        dealer_id=dealer,
-        intent_level=intent.level,
-        retention_status=retention.status,
-        owner=retention.status != "prospect",
-        car_age_segment=retention.car_age_segment,
-        usage=retention.usage,
-        flags=retention.flags,
-        held=held_at(seen, at),
-        overdue_follow_up=intent.follow_up_overdue,
-        decided_by=tuple(sorted(set(intent.decided_by) | set(retention.decided_by))),
-    )
-    return state, intent.next_follow_up_due
+    return _Timeline(history(touchpoints), rules, standards).at(at)
 
 
 def _same(a: CustomerState, b: CustomerState) -> bool:
@@ -160,16 +194,17 @@ def customer_states(
 ) -> list[CustomerState]:
     """The customer's states as consecutive validity intervals, the last one open-ended."""
     ordered = history(touchpoints)
-    points = state_breakpoints(ordered, rules, standards)
+    timeline = _Timeline(ordered, rules, standards)
+    points = timeline.breakpoints
     states: list[CustomerState] = []
     for i, point in enumerate(points):
         end = points[i + 1] if i + 1 < len(points) else None
-        state, due = state_at(ordered, point, rules, standards)
+        state, due = timeline.at(point)
         _extend(states, state)
         if state is not None and due is not None and not state.overdue_follow_up:
             flip = due + TICK  # overdue once T is past the due time
             if point < flip and (end is None or flip < end):
-                _extend(states, state_at(ordered, flip, rules, standards)[0])
+                _extend(states, timeline.at(flip)[0])
     return states
 
 

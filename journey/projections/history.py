@@ -8,16 +8,29 @@ cannot change a view.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime, timedelta
+from typing import Any, TypeVar, cast
 
 from journey.touchpoints import AnyTouchpoint
 
 DAY = timedelta(days=1)
+T = TypeVar("T")
 
 
 class History(list[AnyTouchpoint]):
-    """A list already deduplicated and in (occurred_at, event_id) order."""
+    """A list already deduplicated and in (occurred_at, event_id) order.
+
+    Never changed once read: the rules memoise what they derive from it (``memo``), so that
+    the views of one customer at many instants share one pass over its touchpoints.
+    """
+
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()``, computed once per key for this history."""
+        cache: dict[Hashable, Any] = self.__dict__.setdefault("_memo", {})
+        if key not in cache:
+            cache[key] = make()
+        return cast(T, cache[key])
 
 
 def history(touchpoints: Iterable[AnyTouchpoint], at: datetime | None = None) -> History:

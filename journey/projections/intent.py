@@ -21,12 +21,12 @@ touchpoints with occurred_at <= T count. Readings of DOMAIN.md made here:
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from journey.projections.history import DAY, history
+from journey.projections.history import DAY, History, history
 from journey.rules import DEFAULT_RULES, Rules
 from journey.touchpoints import (
     SIGNAL_LEVEL,
@@ -105,23 +105,12 @@ def intent_at(
     """The intent level at T: the highest level a signal of the current lead supports at T
     (else N), O from order_placed to delivery, F from lead_lost to the next sales touchpoint,
     null without an open lead (DOMAIN.md, "Intent level (sales leads)")."""
-    hist = history(touchpoints, at)
-    state = _walk(hist, at, rules)
-    level = _level(state, at, rules)
-    if level is None or state.lead is None:
-        return replace(NO_INTENT, decided_by=_ids(state.closer))
-    lead = state.lead
-    due = _follow_up_due(lead, level, rules)
-    return IntentView(
-        level=level,
-        since=_since(hist, at, level, rules) if with_since else None,
-        signals=_supporting_signals(lead, at, rules) if level in FOLLOWED_UP else (),
-        decided_by=_decided_by(lead, level, at, rules),
-        next_follow_up_due=due,
-        follow_up_overdue=due is not None and at > due,
-        lead_opened_at=lead.opened.occurred_at,
-        last_contact_at=_last_contact_at(lead),
-    )
+    return intent_timeline(history(touchpoints), rules).at(at, with_since=with_since)
+
+
+def intent_timeline(hist: History, rules: Rules = DEFAULT_RULES) -> IntentTimeline:
+    """The (memoised) IntentTimeline of a history."""
+    return hist.memo(("intent", rules.label), lambda: IntentTimeline(hist, rules))
 
 
 def intent_breakpoints(touchpoints: Iterable[AnyTouchpoint], rules: Rules = DEFAULT_RULES) -> list[datetime]:
@@ -137,15 +126,15 @@ def intent_breakpoints(touchpoints: Iterable[AnyTouchpoint], rules: Rules = DEFA
         if is_sales_touchpoint(tp) and not isinstance(tp, OrderPlaced | LeadLost)  # a follow-up's base
         for d in cadences
     }
-    return sorted(overdue.union(_level_breakpoints(hist, rules)))
+    return sorted(overdue.union(intent_timeline(hist, rules).level_breakpoints))
 
 
 def level_breakpoints(touchpoints: Iterable[AnyTouchpoint], rules: Rules = DEFAULT_RULES) -> list[datetime]:
     """The instants at which the level alone may change (intent_breakpoints without the overdue flips)."""
-    return sorted(_level_breakpoints(history(touchpoints), rules))
+    return list(intent_timeline(history(touchpoints), rules).level_breakpoints)
 
 
-def _level_breakpoints(hist: list[AnyTouchpoint], rules: Rules) -> set[datetime]:
+def _level_breakpoints(hist: list[AnyTouchpoint], rules: Rules) -> list[datetime]:
     """The instants at which the level may change: sales touchpoints and deliveries, each
     signal's window ends, each possible close by silence."""
     out: set[datetime] = set()
@@ -158,7 +147,7 @@ def _level_breakpoints(hist: list[AnyTouchpoint], rules: Rules) -> set[datetime]
         out.add(t)
         out.add(t + rules.intent.lead_silence_close_days * DAY)
         out.update(t + w * DAY for _, _, w in _support_windows(tp, rules))
-    return out
+    return sorted(out)
 
 
 # ---------------------------------------------------------------- the lead walk
@@ -166,12 +155,16 @@ def _level_breakpoints(hist: list[AnyTouchpoint], rules: Rules) -> set[datetime]
 
 @dataclass(frozen=True)
 class _Lead:
-    """The customer's current lead: open, or lost (F) until the next sales touchpoint."""
+    """The customer's current lead: open, or lost (F) until the next sales touchpoint.
+
+    ``support``: (tp, signal, grade, window end) for every grade a signal of the lead supports."""
 
     opened: AnyTouchpoint
     sales: tuple[AnyTouchpoint, ...]
     orders: tuple[OrderPlaced, ...]
     lost: LeadLost | None
+    support: tuple[tuple[AnyTouchpoint, str, str, datetime], ...]
+    last_contact_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -184,20 +177,88 @@ class _Head:
     lost: LeadLost | None = None
 
 
-@dataclass(frozen=True)
-class _State:
-    lead: _Lead | None = None
-    closer: AnyTouchpoint | None = None  # what closed the last lead, when none is current
+Fold = tuple["_Head | None", "AnyTouchpoint | None"]
 
 
-def _walk(hist: list[AnyTouchpoint], at: datetime, rules: Rules) -> _State:
-    """Replay the touchpoints (sorted, all <= at) into the lead state at `at`."""
-    head: _Head | None = None
-    closer: AnyTouchpoint | None = None
-    for i, tp in enumerate(hist):
-        head, closer = _apply(*_close_if_silent(head, closer, tp.occurred_at, rules), i, tp)
-    head, closer = _close_if_silent(head, closer, at, rules)
-    return _State(closer=closer) if head is None else _State(lead=_lead(hist, head))
+class IntentTimeline:
+    """intent_at of one history at any instant: the lead walk is folded once, touchpoint by
+    touchpoint, and the view at T is the fold of the touchpoints <= T closed by silence at T."""
+
+    def __init__(self, hist: History, rules: Rules) -> None:
+        self.hist = hist
+        self.rules = rules
+        self.times = [tp.occurred_at for tp in hist]
+        self.level_breakpoints = _level_breakpoints(hist, rules)
+        self._sales = [i for i, tp in enumerate(hist) if is_sales_touchpoint(tp)]
+        folds: list[Fold] = [(None, None)]
+        head: _Head | None = None
+        closer: AnyTouchpoint | None = None
+        for i, tp in enumerate(hist):
+            head, closer = _apply(*_close_if_silent(head, closer, tp.occurred_at, rules), i, tp)
+            folds.append((head, closer))
+        self._folds = folds
+        self._leads: dict[int, _Lead] = {}
+
+    def at(self, at: datetime, *, with_since: bool = True) -> IntentView:
+        """intent_at(hist, at)."""
+        lead, closer = self._state(at)
+        if lead is None:
+            return NO_INTENT if closer is None else replace(NO_INTENT, decided_by=(closer.event_id,))
+        support = _active_support(lead, at)
+        level = _level(lead, support)
+        due = _follow_up_due(lead, level, self.rules)
+        return IntentView(
+            level=level,
+            since=self._since(at, level) if with_since else None,
+            signals=tuple(sorted({signal for _, signal, _ in support})) if level in FOLLOWED_UP else (),
+            decided_by=_decided_by(lead, level, support),
+            next_follow_up_due=due,
+            follow_up_overdue=due is not None and at > due,
+            lead_opened_at=lead.opened.occurred_at,
+            last_contact_at=lead.last_contact_at,
+        )
+
+    def level_at(self, at: datetime) -> str | None:
+        lead, _ = self._state(at)
+        return None if lead is None else _level(lead, _active_support(lead, at))
+
+    def _state(self, at: datetime) -> tuple[_Lead | None, AnyTouchpoint | None]:
+        """The current lead at T (None when no lead is current, with what closed the last one)."""
+        k = bisect_right(self.times, at)
+        head, closer = _close_if_silent(*self._folds[k], at, self.rules)
+        return (None, closer) if head is None else (self._lead(k), None)
+
+    def _lead(self, k: int) -> _Lead:
+        """The lead of the fold after hist[:k] (when still current)."""
+        lead = self._leads.get(k)
+        if lead is None:
+            head = self._folds[k][0]
+            assert head is not None
+            sales = tuple(
+                self.hist[i]
+                for i in self._sales[bisect_left(self._sales, head.start) : bisect_left(self._sales, k)]
+            )
+            support = tuple(
+                (tp, signal, grade, tp.occurred_at + window * DAY)
+                for tp in sales
+                for signal, grade, window in _support_windows(tp, self.rules)
+            )
+            orders = tuple(tp for tp in sales if isinstance(tp, OrderPlaced))
+            contacts = [tp.occurred_at for tp in sales if is_reached_sales_contact(tp)]
+            lead = self._leads[k] = _Lead(
+                self.hist[head.start], sales, orders, head.lost, support, contacts[-1] if contacts else None
+            )
+        return lead
+
+    def _since(self, at: datetime, level: str) -> datetime | None:
+        """The earliest breakpoint from which the level has been `level` without interruption."""
+        since = None
+        points = self.level_breakpoints
+        for b in reversed(points[: bisect_right(points, at)]):
+            if self.level_at(b) != level:
+                break
+            since = b
+        return since
 
 
 def _apply(
@@ -225,37 +286,16 @@ def _close_if_silent(
     return head, closer
 
 
-def _lead(hist: list[AnyTouchpoint], head: _Head) -> _Lead:
-    sales = tuple(tp for tp in hist[head.start :] if is_sales_touchpoint(tp))
-    orders = tuple(tp for tp in sales if isinstance(tp, OrderPlaced))
-    return _Lead(opened=hist[head.start], sales=sales, orders=orders, lost=head.lost)
+Support = list[tuple[AnyTouchpoint, str, str]]
 
 
-def _level(state: _State, at: datetime, rules: Rules) -> str | None:
-    lead = state.lead
-    if lead is None:
-        return None
+def _level(lead: _Lead, support: Support) -> str:
     if lead.lost is not None:
         return "F"
     if lead.orders:
         return "O"
-    supported = {grade for _, _, grade in _active_support(lead, at, rules)}
+    supported = {grade for _, _, grade in support}
     return next((g for g in GRADES if g in supported), "N")
-
-
-def _level_at(hist: list[AnyTouchpoint], at: datetime, rules: Rules) -> str | None:
-    upto = hist[: bisect_right(hist, at, key=lambda tp: tp.occurred_at)]
-    return _level(_walk(upto, at, rules), at, rules)
-
-
-def _since(hist: list[AnyTouchpoint], at: datetime, level: str, rules: Rules) -> datetime | None:
-    """The earliest breakpoint from which the level has been `level` without interruption."""
-    since = None
-    for b in sorted((b for b in _level_breakpoints(hist, rules) if b <= at), reverse=True):
-        if _level_at(hist, b, rules) != level:
-            break
-        since = b
-    return since
 
 
 # ---------------------------------------------------------------- signals and windows
@@ -283,37 +323,23 @@ def _support_windows(tp: AnyTouchpoint, rules: Rules) -> list[tuple[str, str, in
     return out
 
 
-def _active_support(lead: _Lead, at: datetime, rules: Rules) -> list[tuple[AnyTouchpoint, str, str]]:
+def _active_support(lead: _Lead, at: datetime) -> Support:
     """(tp, signal, grade) for every grade a signal of the lead supports at `at` (window [t, t+w))."""
-    return [
-        (tp, signal, grade)
-        for tp in lead.sales
-        for signal, grade, window in _support_windows(tp, rules)
-        if tp.occurred_at <= at < tp.occurred_at + window * DAY
-    ]
+    return [(tp, signal, grade) for tp, signal, grade, until in lead.support if tp.occurred_at <= at < until]
 
 
-def _supporting_signals(lead: _Lead, at: datetime, rules: Rules) -> tuple[str, ...]:
-    return tuple(sorted({signal for _, signal, _ in _active_support(lead, at, rules)}))
-
-
-def _decided_by(lead: _Lead, level: str, at: datetime, rules: Rules) -> tuple[str, ...]:
+def _decided_by(lead: _Lead, level: str, support: Support) -> tuple[str, ...]:
     if level == "F":
         return _ids(lead.lost)
     if level == "O":
         return tuple(o.event_id for o in lead.orders)
     if level == "N":
         return _ids(lead.opened)
-    ids = [tp.event_id for tp, _, grade in _active_support(lead, at, rules) if grade == level]
+    ids = [tp.event_id for tp, _, grade in support if grade == level]
     return tuple(dict.fromkeys(ids))
 
 
 # ---------------------------------------------------------------- follow-up
-
-
-def _last_contact_at(lead: _Lead) -> datetime | None:
-    contacts = [tp.occurred_at for tp in lead.sales if is_reached_sales_contact(tp)]
-    return contacts[-1] if contacts else None
 
 
 def _follow_up_due(lead: _Lead, level: str, rules: Rules) -> datetime | None:
@@ -322,7 +348,7 @@ def _follow_up_due(lead: _Lead, level: str, rules: Rules) -> datetime | None:
     cadence = _cadence(rules, level)
     if cadence is None:
         return None
-    base = _last_contact_at(lead) or lead.opened.occurred_at
+    base = lead.last_contact_at or lead.opened.occurred_at
     return base + cadence * DAY
 
 

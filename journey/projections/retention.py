@@ -20,12 +20,13 @@ DOMAIN.md made here:
 from __future__ import annotations
 
 import calendar
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from journey.projections.complaints import open_complaints
-from journey.projections.history import DAY, history, whole_days
+from journey.projections.complaints import complaint_episodes
+from journey.projections.history import DAY, History, history, whole_days
 from journey.rules import DEFAULT_RULES, RetentionRules, Rules, ServiceStandards
 from journey.touchpoints import (
     AnyTouchpoint,
@@ -72,20 +73,14 @@ def retention_at(
     """The retention status at T: prospect without delivery or maintenance, else lost /
     marginal / loyal / opportunity by whole days since last_service, plus car age, usage and
     flags (DOMAIN.md, "Retention status (owners)")."""
-    hist = history(touchpoints, at)
-    last = last_service(hist)
-    status, status_ids = _status(hist, last, at, rules.retention)
-    flags = _flags(hist, at, rules, standards)
-    decided = set(status_ids).union(*flags.values())
-    return RetentionView(
-        status=status,
-        days_since_last_service=None if last is None else whole_days(last.occurred_at, at),
-        last_service_at=None if last is None else last.occurred_at,
-        car_age_segment=car_age_segment(hist, at, rules.retention),
-        usage=usage(hist),
-        flags=tuple(sorted(f for f, ids in flags.items() if ids)),
-        decided_by=tuple(tp.event_id for tp in hist if tp.event_id in decided),
-    )
+    return retention_timeline(history(touchpoints), rules, standards).at(at)
+
+
+def retention_timeline(
+    hist: History, rules: Rules = DEFAULT_RULES, standards: StandardsOf | None = None
+) -> RetentionTimeline:
+    """The (memoised) RetentionTimeline of a history."""
+    return hist.memo(("retention", rules.label, standards), lambda: RetentionTimeline(hist, rules, standards))
 
 
 def retention_breakpoints(
@@ -118,37 +113,138 @@ def retention_breakpoints(
     return sorted(out)
 
 
-# ---------------------------------------------------------------- status
+# ---------------------------------------------------------------- the timeline
 
 
-def last_service(hist: list[AnyTouchpoint]) -> AnyTouchpoint | None:
-    """DOMAIN.md: last_service = the latest maintenance, or the first delivery if none."""
-    maintenances = [tp for tp in hist if isinstance(tp, Maintenance)]
-    if maintenances:
-        return maintenances[-1]
-    return next((tp for tp in hist if isinstance(tp, Delivery)), None)
+class _Kept:
+    """Touchpoints of one kind with their positions in the history, in history order."""
+
+    def __init__(self, hist: History, keep: Callable[[AnyTouchpoint], bool]) -> None:
+        self.positions = [i for i, tp in enumerate(hist) if keep(tp)]
+        self.touchpoints = [hist[i] for i in self.positions]
+
+    def upto(self, k: int) -> list[AnyTouchpoint]:
+        """Those among the first k touchpoints of the history (occurred_at <= T for k = bisect(T))."""
+        return self.touchpoints[: bisect_left(self.positions, k)]
+
+    def last(self, k: int) -> AnyTouchpoint | None:
+        n = bisect_left(self.positions, k)
+        return self.touchpoints[n - 1] if n else None
+
+    def first(self, k: int) -> AnyTouchpoint | None:
+        return self.touchpoints[0] if self.positions and self.positions[0] < k else None
 
 
-def _status(
-    hist: list[AnyTouchpoint], last: AnyTouchpoint | None, at: datetime, r: RetentionRules
-) -> tuple[str, tuple[str, ...]]:
-    """DOMAIN.md's status table, with the touchpoints that decided the status."""
-    if last is None:
-        return "prospect", ()
-    days = whole_days(last.occurred_at, at)
-    if days > r.lost_after_days:
-        return "lost", (last.event_id,)
-    if days > r.marginal_after_days:
-        return "marginal", (last.event_id,)
-    counted = [tp for tp in hist if isinstance(tp, Maintenance) and _within(tp, at, r.loyal_window_days)]
-    first = next(tp for tp in hist if isinstance(tp, Delivery | Maintenance))
-    tenure_ok = at - first.occurred_at >= r.loyal_min_tenure_days * DAY
-    if len(counted) >= r.loyal_min_maintenances and tenure_ok:
-        return "loyal", (last.event_id, first.event_id, *(tp.event_id for tp in counted))
-    return "opportunity", (last.event_id,)
+@dataclass(frozen=True)
+class _Episode:
+    """A complaint, when it stops being open, and whether it turns overdue (and when)."""
+
+    complaint: Complaint
+    resolved_at: datetime | None
+    deadline: datetime
+    called_back_in_time: bool
+
+    def open_at(self, at: datetime) -> bool:
+        return self.complaint.occurred_at <= at and (self.resolved_at is None or at < self.resolved_at)
 
 
-# ---------------------------------------------------------------- car and usage
+class RetentionTimeline:
+    """retention_at of one history at any instant: each rule's touchpoints are picked out once,
+    and the view at T looks at those among the touchpoints with occurred_at <= T."""
+
+    def __init__(self, hist: History, rules: Rules, standards: StandardsOf | None) -> None:
+        self.rules = rules
+        self.times = [tp.occurred_at for tp in hist]
+        self.position = {tp.event_id: i for i, tp in enumerate(hist)}
+        self.maintenances = _Kept(hist, lambda tp: isinstance(tp, Maintenance))
+        self.deliveries = _Kept(hist, lambda tp: isinstance(tp, Delivery))
+        self.services = _Kept(hist, lambda tp: isinstance(tp, Delivery | Maintenance))
+        self.usages = _Kept(hist, lambda tp: isinstance(tp, CustomerRegistered) and bool(tp.data.usage))
+        self.csi = _Kept(hist, lambda tp: isinstance(tp, Survey) and tp.data.kind == "csi")
+        self.repeats = _Kept(hist, lambda tp: isinstance(tp, Maintenance) and tp.data.repeat_repair)
+        self.dissatisfied = _Kept(
+            hist, lambda tp: isinstance(tp, ComplaintResolved) and not tp.data.satisfied
+        )
+        self.episodes = [
+            _Episode(
+                e.opened,
+                None if e.resolved is None else e.resolved.occurred_at,
+                deadline := _callback_deadline(e.opened, rules, standards),
+                _called_back_in_time(e.opened, hist, deadline),
+            )
+            for e in complaint_episodes(hist)
+        ]
+
+    def at(self, at: datetime) -> RetentionView:
+        """retention_at(hist, at)."""
+        k = bisect_right(self.times, at)
+        r = self.rules.retention
+        last = self._last_service(k)
+        status, status_ids = self._status(k, last, at)
+        flags = self._flags(k, at)
+        decided = set(status_ids).union(*flags.values())
+        usage = self.usages.last(k)
+        return RetentionView(
+            status=status,
+            days_since_last_service=None if last is None else whole_days(last.occurred_at, at),
+            last_service_at=None if last is None else last.occurred_at,
+            car_age_segment=car_age_segment(self.deliveries.last(k), at, r),
+            usage=None if usage is None else usage.data.usage,
+            flags=tuple(sorted(f for f, ids in flags.items() if ids)),
+            decided_by=tuple(sorted(decided, key=self.position.__getitem__)),
+        )
+
+    def _last_service(self, k: int) -> AnyTouchpoint | None:
+        """DOMAIN.md: last_service = the latest maintenance, or the first delivery if none."""
+        latest = self.maintenances.last(k)
+        if latest is not None:
+            return latest
+        return self.deliveries.first(k)
+
+    def _status(self, k: int, last: AnyTouchpoint | None, at: datetime) -> tuple[str, tuple[str, ...]]:
+        """DOMAIN.md's status table, with the touchpoints that decided the status."""
+        r = self.rules.retention
+        if last is None:
+            return "prospect", ()
+        days = whole_days(last.occurred_at, at)
+        if days > r.lost_after_days:
+            return "lost", (last.event_id,)
+        if days > r.marginal_after_days:
+            return "marginal", (last.event_id,)
+        counted = [tp for tp in self.maintenances.upto(k) if _within(tp, at, r.loyal_window_days)]
+        first = self.services.touchpoints[0]
+        tenure_ok = at - first.occurred_at >= r.loyal_min_tenure_days * DAY
+        if len(counted) >= r.loyal_min_maintenances and tenure_ok:
+            return "loyal", (last.event_id, first.event_id, *(tp.event_id for tp in counted))
+        return "opportunity", (last.event_id,)
+
+    def _flags(self, k: int, at: datetime) -> dict[str, tuple[str, ...]]:
+        """Each flag of DOMAIN.md with the event_ids raising it (empty: flag off)."""
+        r = self.rules.retention
+        open_now = [e for e in self.episodes if e.open_at(at)]
+        csi = self.csi.last(k)
+        low = csi is not None and csi.data.csi_score is not None and csi.data.csi_score < r.low_csi_below
+        return {
+            # DOMAIN.md complaint_overdue: open, T past complaint + complaint_callback_hours, and
+            # no reached complaint callback within that SLA
+            "open_complaint": tuple(e.complaint.event_id for e in open_now),
+            "complaint_overdue": tuple(
+                e.complaint.event_id for e in open_now if at > e.deadline and not e.called_back_in_time
+            ),
+            # DOMAIN.md low_csi: the latest csi survey's csi_score below low_csi_below (90)
+            "low_csi": (csi.event_id,) if low and csi is not None else (),
+            "repeat_repair": tuple(
+                tp.event_id for tp in self.repeats.upto(k) if _within(tp, at, r.repeat_repair_days)
+            ),
+            "dissatisfied_resolution": tuple(
+                tp.event_id
+                for tp in self.dissatisfied.upto(k)
+                if _within(tp, at, r.dissatisfied_resolution_days)
+            ),
+        }
+
+
+# ---------------------------------------------------------------- car
 
 
 def add_months(t: datetime, months: int) -> datetime:
@@ -162,24 +258,16 @@ def warranty_end(delivery: Delivery) -> datetime:
     return add_months(delivery.occurred_at, delivery.data.warranty_months)
 
 
-def car_age_segment(hist: list[AnyTouchpoint], at: datetime, r: RetentionRules) -> str | None:
+def car_age_segment(latest: AnyTouchpoint | None, at: datetime, r: RetentionRules) -> str | None:
     """DOMAIN.md: from the most recent delivery, in_warranty before delivery + warranty_months,
     post_warranty while younger than car_over_years (5) years, else over_5_years; null without one."""
-    deliveries = [tp for tp in hist if isinstance(tp, Delivery)]
-    if not deliveries:
+    if not isinstance(latest, Delivery):
         return None
-    latest = deliveries[-1]
     if at < warranty_end(latest):
         return "in_warranty"
     if at < add_months(latest.occurred_at, 12 * r.car_over_years):
         return "post_warranty"
     return "over_5_years"
-
-
-def usage(hist: list[AnyTouchpoint]) -> str | None:
-    """DOMAIN.md: private / official / commercial from customer_registered; null when unknown."""
-    stated = [tp.data.usage for tp in hist if isinstance(tp, CustomerRegistered) and tp.data.usage]
-    return stated[-1] if stated else None
 
 
 # ---------------------------------------------------------------- complaints
@@ -200,54 +288,6 @@ def _called_back_in_time(complaint: Complaint, hist: list[AnyTouchpoint], deadli
         and complaint.occurred_at <= tp.occurred_at <= deadline
         for tp in hist
     )
-
-
-def _overdue_complaints(
-    hist: list[AnyTouchpoint], at: datetime, rules: Rules, standards: StandardsOf | None
-) -> list[Complaint]:
-    """DOMAIN.md complaint_overdue: open, T past complaint + complaint_callback_hours, and no
-    reached complaint callback within that SLA."""
-    out = []
-    for c in open_complaints(hist):
-        deadline = _callback_deadline(c, rules, standards)
-        if at > deadline and not _called_back_in_time(c, hist, deadline):
-            out.append(c)
-    return out
-
-
-# ---------------------------------------------------------------- flags
-
-
-def _flags(
-    hist: list[AnyTouchpoint], at: datetime, rules: Rules, standards: StandardsOf | None
-) -> dict[str, tuple[str, ...]]:
-    """Each flag of DOMAIN.md with the event_ids raising it (empty: flag off)."""
-    r = rules.retention
-    return {
-        "open_complaint": tuple(c.event_id for c in open_complaints(hist)),
-        "complaint_overdue": tuple(c.event_id for c in _overdue_complaints(hist, at, rules, standards)),
-        "low_csi": _low_csi(hist, r),
-        "repeat_repair": tuple(
-            tp.event_id
-            for tp in hist
-            if isinstance(tp, Maintenance) and tp.data.repeat_repair and _within(tp, at, r.repeat_repair_days)
-        ),
-        "dissatisfied_resolution": tuple(
-            tp.event_id
-            for tp in hist
-            if isinstance(tp, ComplaintResolved)
-            and not tp.data.satisfied
-            and _within(tp, at, r.dissatisfied_resolution_days)
-        ),
-    }
-
-
-def _low_csi(hist: list[AnyTouchpoint], r: RetentionRules) -> tuple[str, ...]:
-    """DOMAIN.md low_csi: the latest csi survey's csi_score below low_csi_below (90)."""
-    csi = [tp for tp in hist if isinstance(tp, Survey) and tp.data.kind == "csi"]
-    if csi and csi[-1].data.csi_score is not None and csi[-1].data.csi_score < r.low_csi_below:
-        return (csi[-1].event_id,)
-    return ()
 
 
 def _within(tp: AnyTouchpoint, at: datetime, days: int) -> bool:

@@ -71,3 +71,20 @@ def test_consecutive_intervals_differ_and_touch() -> None:
         assert a.valid_to == b.valid_from
         assert values(a) != values(b)
     assert states[-1].valid_to is None
+
+
+@SETTINGS
+@given(journeys, st.integers(0, 2**16))
+def test_the_view_at_t_is_the_same_knowing_the_future_or_not(tps: list[AnyTouchpoint], seed: int) -> None:
+    """The timelines fold a whole history once and answer any T from its prefix; a history cut
+    at T (no touchpoint after T to fold) must give the same intent and retention at T."""
+    from journey.projections.history import history
+    from journey.projections.intent import intent_at
+    from journey.projections.retention import retention_at
+
+    states = customer_states(tps, DEFAULT_RULES)
+    whole = history(tps)
+    for at in probe_instants(tps, states, seed):
+        cut = [tp for tp in tps if tp.occurred_at <= at]
+        assert intent_at(whole, at) == intent_at(cut, at), at
+        assert retention_at(whole, at) == retention_at(cut, at), at
