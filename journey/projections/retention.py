@@ -24,6 +24,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from journey.projections.complaints import complaint_episodes
 from journey.projections.history import DAY, History, history, whole_days
@@ -39,6 +40,7 @@ from journey.touchpoints import (
     Survey,
 )
 
+K = TypeVar("K", bound=AnyTouchpoint)
 StandardsOf = Callable[[AnyTouchpoint], ServiceStandards]
 #: The smallest step of a datetime: "T past X" holds from X + TICK on.
 TICK = timedelta(microseconds=1)
@@ -116,22 +118,25 @@ def retention_breakpoints(
 # ---------------------------------------------------------------- the timeline
 
 
-class _Kept:
+class _Kept(Generic[K]):
     """Touchpoints of one kind with their positions in the history, in history order."""
 
-    def __init__(self, hist: History, keep: Callable[[AnyTouchpoint], bool]) -> None:
-        self.positions = [i for i, tp in enumerate(hist) if keep(tp)]
-        self.touchpoints = [hist[i] for i in self.positions]
+    def __init__(
+        self, hist: History, kind: type[K] | tuple[type[K], ...], keep: Callable[[K], bool] = lambda _: True
+    ) -> None:
+        kept = [(i, tp) for i, tp in enumerate(hist) if isinstance(tp, kind) and keep(tp)]
+        self.positions = [i for i, _ in kept]
+        self.touchpoints: list[K] = [tp for _, tp in kept]
 
-    def upto(self, k: int) -> list[AnyTouchpoint]:
+    def upto(self, k: int) -> list[K]:
         """Those among the first k touchpoints of the history (occurred_at <= T for k = bisect(T))."""
         return self.touchpoints[: bisect_left(self.positions, k)]
 
-    def last(self, k: int) -> AnyTouchpoint | None:
+    def last(self, k: int) -> K | None:
         n = bisect_left(self.positions, k)
         return self.touchpoints[n - 1] if n else None
 
-    def first(self, k: int) -> AnyTouchpoint | None:
+    def first(self, k: int) -> K | None:
         return self.touchpoints[0] if self.positions and self.positions[0] < k else None
 
 
@@ -156,15 +161,13 @@ class RetentionTimeline:
         self.rules = rules
         self.times = [tp.occurred_at for tp in hist]
         self.position = {tp.event_id: i for i, tp in enumerate(hist)}
-        self.maintenances = _Kept(hist, lambda tp: isinstance(tp, Maintenance))
-        self.deliveries = _Kept(hist, lambda tp: isinstance(tp, Delivery))
-        self.services = _Kept(hist, lambda tp: isinstance(tp, Delivery | Maintenance))
-        self.usages = _Kept(hist, lambda tp: isinstance(tp, CustomerRegistered) and bool(tp.data.usage))
-        self.csi = _Kept(hist, lambda tp: isinstance(tp, Survey) and tp.data.kind == "csi")
-        self.repeats = _Kept(hist, lambda tp: isinstance(tp, Maintenance) and tp.data.repeat_repair)
-        self.dissatisfied = _Kept(
-            hist, lambda tp: isinstance(tp, ComplaintResolved) and not tp.data.satisfied
-        )
+        self.maintenances = _Kept(hist, Maintenance)
+        self.deliveries = _Kept(hist, Delivery)
+        self.services = _Kept[Delivery | Maintenance](hist, (Delivery, Maintenance))
+        self.usages = _Kept(hist, CustomerRegistered, lambda tp: bool(tp.data.usage))
+        self.csi = _Kept(hist, Survey, lambda tp: tp.data.kind == "csi")
+        self.repeats = _Kept(hist, Maintenance, lambda tp: tp.data.repeat_repair)
+        self.dissatisfied = _Kept(hist, ComplaintResolved, lambda tp: not tp.data.satisfied)
         self.episodes = [
             _Episode(
                 e.opened,
