@@ -77,6 +77,11 @@ class JourneyApplication(Application[UUID]):
         except OperationalError as exc:
             raise StoreUnavailableError(f"database_url: cannot open the event store ({exc})") from exc
 
+    @property
+    def pii_key(self) -> str:
+        """The key personal data is hashed with (worker processes open the store with it)."""
+        return self._pii_key
+
     def construct_recorder(self) -> ApplicationRecorder:
         """A process recorder, so that a batch commits with its upstream positions."""
         return self.factory.process_recorder()

@@ -23,6 +23,7 @@ from journey.projections.service_gaps import gaps as service_gaps
 from journey.projections.standards import standards_lookup
 from journey.projections.task_view import TASK_COLUMNS, open_tasks, task_counts, task_from_row, tasks_due
 from journey.projections.timecols import micros
+from journey.projections.workers import worker_count
 from journey.rules import Rules, load_rules
 from journey.settings import Settings
 from journey.timeparse import parse_month
@@ -55,7 +56,9 @@ class Engine:
         rules = load_rules(settings.rules)
         with exclusive(settings.database_url, "schema"):  # table creation is not concurrency-safe
             app = JourneyApplication(settings.database_url, pii_key=settings.pii_key)
-            return cls(settings, rules, app, Views.open(app, rules))
+            return cls(
+                settings, rules, app, Views.open(app, rules, workers=worker_count(settings.view_workers))
+            )
 
     def close(self) -> None:
         self.app.close()

@@ -34,7 +34,7 @@ class RebuildResult:
 def rebuild(live: Views, *, verify: bool, max_differences: int = 10) -> RebuildResult:
     """Rebuild into fresh tables; with verify, compare them with the caught-up live views,
     else make them the live views (atomically, with the live tracking position)."""
-    fresh = Views.open(live.app, live.rules, prefix=REBUILD_PREFIX)
+    fresh = Views.open(live.app, live.rules, prefix=REBUILD_PREFIX, workers=live.workers)
     fresh.recorder.clear()
     processed = fresh.catch_up()
     tables = [p.table for p in live.parts]

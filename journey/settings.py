@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     api_keys: str = ""
     pii_key: str = Field(default="journey-dev-pii-key", repr=False)
     tasks_topic: str = "journey.tasks"
+    #: processes computing view rows in a large catch-up or a rebuild; 0: one per core
+    view_workers: int = Field(default=0, ge=0)
 
     @property
     def api_key_set(self) -> frozenset[str]:

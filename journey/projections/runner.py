@@ -9,7 +9,7 @@ after every batch, and in `journey rebuild` into fresh tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -18,13 +18,12 @@ from eventsourcing.persistence import Tracking
 from journey.application import JourneyApplication
 from journey.locks import exclusive
 from journey.projections.catalog import PARTS
-from journey.projections.history import history
-from journey.projections.parts import ViewPart, dealer_key
-from journey.projections.standards import StandardsLookup, standards_lookup
+from journey.projections.parts import ViewPart
+from journey.projections.rows import RowBuilder
 from journey.projections.state_view import CUSTOMER_STATE
-from journey.projections.store import Row, ViewRecorder, open_view_recorder
+from journey.projections.store import ViewRecorder, open_view_recorder
+from journey.projections.workers import MIN_JOBS_PER_WORKER, WorkerSpec, row_stream
 from journey.rules import Rules
-from journey.touchpoints import AnyTouchpoint
 
 log = structlog.get_logger()
 
@@ -44,12 +43,26 @@ class Views:
     app: JourneyApplication
     recorder: ViewRecorder
     rules: Rules
-    parts: Sequence[ViewPart] = PARTS
+    workers: int = 1
+    min_jobs_per_worker: int = MIN_JOBS_PER_WORKER
+    last_workers: int = 0  # processes that computed the last catch-up's rows
 
     @classmethod
-    def open(cls, app: JourneyApplication, rules: Rules, prefix: str = "views") -> Views:
+    def open(cls, app: JourneyApplication, rules: Rules, prefix: str = "views", workers: int = 1) -> Views:
         recorder = open_view_recorder(app.factory, prefix=prefix, tables=[p.table for p in PARTS])
-        return cls(app, recorder, rules)
+        return cls(app, recorder, rules, workers)
+
+    @property
+    def parts(self) -> Sequence[ViewPart]:
+        return PARTS
+
+    @property
+    def rows(self) -> RowBuilder:
+        return RowBuilder(self.app, self.rules, self.parts)
+
+    @property
+    def worker_spec(self) -> WorkerSpec:
+        return WorkerSpec(self.app.database_url, self.app.pii_key, self.rules)
 
     @property
     def tracking_name(self) -> str:
@@ -66,7 +79,8 @@ class Views:
         """Project every notification recorded so far; returns how many were processed.
 
         Each affected customer is recomputed once, from its whole history, however many of
-        its events the range holds. Groups are written in chunks (idempotent: a key's rows
+        its events the range holds; a large range is computed by worker processes
+        (``workers``, see workers.py). Groups are written in chunks (idempotent: a key's rows
         are replaced); the last chunk carries the tracking record, so a crash part-way
         leaves the position unmoved and the next run redoes the range. Processes sharing the
         database take turns (a lock), so an older snapshot never overwrites a newer one.
@@ -84,29 +98,20 @@ class Views:
         jobs: list[tuple[str, str]] = [("dealer", d) for d in sorted(affected.dealers)]
         jobs += [("customer", c) for c in sorted(affected.customers)]
         chunks = [jobs[i : i + chunk] for i in range(0, len(jobs), chunk)] or [[]]
-        for i, group in enumerate(chunks):
-            tracking = Tracking(self.tracking_name, stop) if i == len(chunks) - 1 else None
-            self.recorder.write(self.changes_for(group), tracking)
+        spec = self.worker_spec
+        with row_stream(self.rows, spec, chunks, self.workers, self.min_jobs_per_worker) as stream:
+            self.last_workers = stream.workers
+            for i, changes in enumerate(stream.changes):
+                tracking = Tracking(self.tracking_name, stop) if i == len(chunks) - 1 else None
+                self.recorder.write(changes, tracking)
         log.info(
-            "views_caught_up", notifications=stop - start, customers=len(affected.customers), position=stop
+            "views_caught_up",
+            notifications=stop - start,
+            customers=len(affected.customers),
+            position=stop,
+            workers=self.last_workers,
         )
         return stop - start
-
-    def changes_for(self, jobs: Iterable[tuple[str, str]]) -> dict[str, dict[str, list[Row]]]:
-        """The complete new rows, per table and key, of the given customers and dealers."""
-        changes: dict[str, dict[str, list[Row]]] = {p.table.name: {} for p in self.parts}
-        lookups: dict[frozenset[str], StandardsLookup] = {}
-        for kind, key in jobs:
-            if kind == "dealer":
-                own = history(r.touchpoint for r in self.app.dealer_history(key))
-                for part in self.parts:
-                    changes[part.table.name][dealer_key(key)] = part.dealer_rows(key, own, self.rules)
-                continue
-            touchpoints = history(r.touchpoint for r in self.app.customer_history(key))
-            standards = self._standards(touchpoints, lookups)
-            for part in self.parts:
-                changes[part.table.name][key] = part.customer_rows(key, touchpoints, self.rules, standards)
-        return changes
 
     def _affected(self, start: int, stop: int, page_size: int) -> Affected:
         affected = Affected()
@@ -127,15 +132,6 @@ class Views:
                     affected.customers.add(tp["customer_id"])
             position = page[-1].id
         return affected
-
-    def _standards(
-        self, touchpoints: Sequence[AnyTouchpoint], cache: dict[frozenset[str], StandardsLookup]
-    ) -> StandardsLookup:
-        dealers = frozenset(tp.dealer_id for tp in touchpoints)
-        if dealers not in cache:
-            dealer_tps = [r.touchpoint for d in sorted(dealers) for r in self.app.dealer_history(d)]
-            cache[dealers] = standards_lookup(dealer_tps, self.rules)
-        return cache[dealers]
 
     def _customers_of(self, dealers: set[str]) -> set[str]:
         """Customers whose views depend on a dealer's standards: all who ever had it as home dealer."""

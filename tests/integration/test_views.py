@@ -63,6 +63,21 @@ def test_report_counts_equal_the_sum_of_customer_answers(
             )
 
 
+def test_rows_computed_by_worker_processes_equal_rows_computed_in_process(
+    engine: Engine, data_set: list[AnyTouchpoint]
+) -> None:
+    engine.app.ingest(data_set)
+    engine.views.workers, engine.views.min_jobs_per_worker = 2, 1
+    engine.views.catch_up(chunk=40)
+    assert engine.views.last_workers == 2
+
+    engine.views.workers = 1
+    result = rebuild(engine.views, verify=True)
+
+    assert result.identical, result.differences
+    assert result.rows["customer_state"] > 150
+
+
 def test_live_views_from_shuffled_duplicated_batches_equal_a_rebuild(
     engine: Engine, data_set: list[AnyTouchpoint]
 ) -> None:

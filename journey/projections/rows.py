@@ -1,0 +1,55 @@
+"""The new view rows of a group of customers and dealers, recomputed from their stored
+touchpoints (the work of the tracked projection, in the projecting process or a worker)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from journey.application import JourneyApplication
+from journey.projections.catalog import PARTS
+from journey.projections.history import history
+from journey.projections.parts import ViewPart, dealer_key
+from journey.projections.standards import StandardsLookup, standards_lookup
+from journey.projections.store import Row
+from journey.rules import Rules
+from journey.touchpoints import AnyTouchpoint
+
+#: (kind, key): ("customer", customer_id) or ("dealer", dealer_id)
+Job = tuple[str, str]
+#: table -> key -> the complete rows of that key
+Changes = dict[str, dict[str, list[Row]]]
+
+
+@dataclass
+class RowBuilder:
+    """Recomputes every view part's rows of customers and dealers from the event store."""
+
+    app: JourneyApplication
+    rules: Rules
+    parts: Sequence[ViewPart] = PARTS
+
+    def changes_for(self, jobs: Iterable[Job]) -> Changes:
+        """The complete new rows, per table and key, of the given customers and dealers."""
+        changes: Changes = {p.table.name: {} for p in self.parts}
+        lookups: dict[frozenset[str], StandardsLookup] = {}
+        for kind, key in jobs:
+            if kind == "dealer":
+                own = history(r.touchpoint for r in self.app.dealer_history(key))
+                for part in self.parts:
+                    changes[part.table.name][dealer_key(key)] = part.dealer_rows(key, own, self.rules)
+                continue
+            touchpoints = history(r.touchpoint for r in self.app.customer_history(key))
+            standards = self._standards(touchpoints, lookups)
+            for part in self.parts:
+                changes[part.table.name][key] = part.customer_rows(key, touchpoints, self.rules, standards)
+        return changes
+
+    def _standards(
+        self, touchpoints: Sequence[AnyTouchpoint], cache: dict[frozenset[str], StandardsLookup]
+    ) -> StandardsLookup:
+        dealers = frozenset(tp.dealer_id for tp in touchpoints)
+        if dealers not in cache:
+            dealer_tps = [r.touchpoint for d in sorted(dealers) for r in self.app.dealer_history(d)]
+            cache[dealers] = standards_lookup(dealer_tps, self.rules)
+        return cache[dealers]
