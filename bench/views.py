@@ -57,10 +57,11 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=60000)
     parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--calls", type=int, default=500)
-    parser.add_argument("--db", help="reuse this SQLite store (e.g. the one bench/api_load.py built)")
+    parser.add_argument("--db", help="this SQLite store: filled on the first run, reused after")
     args = parser.parse_args()
     configure_logging(logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
+        fill = not (args.db and Path(args.db).exists())
         if args.db:
             url = f"sqlite:///{args.db}"
         elif args.store == "sqlite":
@@ -72,7 +73,7 @@ def main() -> None:
         engine = Engine.open(Settings(database_url=url))
         t = time.perf_counter()
         data = [parse_touchpoint(tp) for tp in generate(customers=args.customers)]
-        if not args.db:
+        if fill:
             for i in range(0, len(data), 2000):
                 engine.app.ingest(data[i : i + 2000])
             print(f"{args.store}: stored {len(data):,} touchpoints in {time.perf_counter() - t:.0f} s")

@@ -21,6 +21,7 @@ from journey.projections.replay import replay
 from journey.projections.runner import Views
 from journey.projections.service_gaps import gaps as service_gaps
 from journey.projections.standards import standards_lookup
+from journey.projections.state_view import report_counts
 from journey.projections.task_view import TASK_COLUMNS, open_tasks, task_counts, task_from_row, tasks_due
 from journey.projections.timecols import micros
 from journey.projections.workers import worker_count
@@ -139,13 +140,7 @@ class Engine:
     def report(self, dealer_id: str, as_of: datetime | None = None) -> dict[str, Any]:
         """Dealer figures at T from the customer-state intervals (a range look-up)."""
         at = as_of or now()
-        t = micros(at)
-        rows = self.views.recorder.select(
-            "SELECT intent_level, retention_status, car_age_segment, usage, held, overdue_follow_up, COUNT(*) "
-            "FROM {customer_state} WHERE dealer_id = ? AND valid_from <= ? AND valid_to > ? "
-            "GROUP BY intent_level, retention_status, car_age_segment, usage, held, overdue_follow_up",
-            [dealer_id, t, t],
-        )
+        rows = report_counts(self.views.recorder, dealer_id, micros(at))
         return dealer_report(dealer_id, at, rows, self.rules.label)
 
     def dealers(self) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 
 from journey.projections.runner import Views
+from journey.projections.store import with_summaries
 
 REBUILD_PREFIX = "rebuild"
 
@@ -37,7 +38,7 @@ def rebuild(live: Views, *, verify: bool, max_differences: int = 10) -> RebuildR
     fresh = Views.open(live.app, live.rules, prefix=REBUILD_PREFIX, workers=live.workers)
     fresh.recorder.clear()
     processed = fresh.catch_up()
-    tables = [p.table for p in live.parts]
+    tables = with_summaries([p.table for p in live.parts])
     rows = {t.name: len(_rows(fresh, t.name, t.column_names)) for t in tables}
     result = RebuildResult(processed, rows)
     if verify:
@@ -59,8 +60,7 @@ def _rows(views: Views, table: str, columns: tuple[str, ...]) -> list[tuple[Any,
 
 def _differences(live: Views, fresh: Views, limit: int) -> list[str]:
     out: list[str] = []
-    for part in live.parts:
-        t = part.table
+    for t in with_summaries([p.table for p in live.parts]):
         a = _rows(live, t.name, t.column_names)
         b = _rows(fresh, t.name, t.column_names)
         if a == b:

@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from journey.projections.customer import CustomerState, customer_states
+from journey.projections.snapshots import (
+    INTERVAL_COLUMNS,
+    STATE_COLUMNS,
+    as_state,
+    checkpoint,
+    snapshot_deltas,
+)
 from journey.projections.standards import StandardsLookup
-from journey.projections.store import Row, Table
-from journey.projections.timecols import micros, micros_or_open
+from journey.projections.store import Row, Summary, Table, ViewRecorder
+from journey.projections.timecols import OPEN_END, micros, micros_or_open
 from journey.rules import Rules
 from journey.touchpoints import AnyTouchpoint
+
+STATE_SNAPSHOT = Table(
+    name="state_snapshot",
+    columns=(
+        ("dealer_id", "TEXT NOT NULL"),
+        ("at", "BIGINT NOT NULL"),
+        *((c, "TEXT NOT NULL") for c in ("intent_level", "retention_status", "car_age_segment", "usage")),
+        ("held", "INTEGER NOT NULL"),
+        ("overdue_follow_up", "INTEGER NOT NULL"),
+        ("n", "BIGINT NOT NULL"),
+    ),
+    key="dealer_id",
+)
 
 CUSTOMER_STATE = Table(
     name="customer_state",
@@ -31,19 +53,17 @@ CUSTOMER_STATE = Table(
         ("rules", "TEXT NOT NULL"),
     ),
     key="customer_id",
-    # covering: a report at T is answered from the index alone
+    # covering: a report's intervals begun or ended since its snapshot come from the indexes alone
     indexes=(
-        (
-            "dealer_id",
-            "valid_from",
-            "valid_to",
-            "intent_level",
-            "retention_status",
-            "car_age_segment",
-            "usage",
-            "held",
-            "overdue_follow_up",
-        ),
+        ("dealer_id", "valid_from", "valid_to", *STATE_COLUMNS),
+        ("dealer_id", "valid_to", *STATE_COLUMNS),
+    ),
+    summary=Summary(
+        table=STATE_SNAPSHOT,
+        source_columns=INTERVAL_COLUMNS,
+        unique=("dealer_id", "at", *STATE_COLUMNS),
+        count="n",
+        deltas=snapshot_deltas,
     ),
 )
 
@@ -79,3 +99,25 @@ class CustomerStateView:
 
     def dealer_rows(self, dealer_id: str, touchpoints: Sequence[AnyTouchpoint], rules: Rules) -> list[Row]:
         return []
+
+
+def report_counts(recorder: ViewRecorder, dealer_id: str, t: int) -> list[Row]:
+    """(state..., customers) of a dealer at t (micros): the snapshot of the last month start c
+    <= t, plus the intervals begun in (c, t], minus those ended in (c, t]."""
+    c = checkpoint(t)
+    state = ", ".join(STATE_COLUMNS)
+    counts: Counter[tuple[Any, ...]] = Counter()
+    if c is not None:
+        for *stored, n in recorder.select(
+            f"SELECT {state}, n FROM {{state_snapshot}} WHERE dealer_id = ? AND at = ?", [dealer_id, c]
+        ):
+            counts[as_state(stored)] += n
+    since = c if c is not None else -OPEN_END
+    for column, sign in (("valid_from", 1), ("valid_to", -1)):
+        for *key, n in recorder.select(
+            f"SELECT {state}, COUNT(*) FROM {{customer_state}} WHERE dealer_id = ? AND {column} > ? "
+            f"AND {column} <= ? GROUP BY {state}",
+            [dealer_id, since, t],
+        ):
+            counts[tuple(key)] += sign * n
+    return [(*key, n) for key, n in counts.items() if n]

@@ -9,7 +9,7 @@ group twice gives the same table: the write is idempotent as well as tracked.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,17 +24,37 @@ Changes = Mapping[str, Mapping[str, Sequence[Row]]]
 
 
 @dataclass(frozen=True)
+class Summary:
+    """A table of counts derived from another table's rows, kept by deltas in the transaction
+    that replaces them: ``deltas(old, new)`` maps a row of the summary's ``unique`` columns to
+    the change of its ``count`` column, old and new being rows of ``source_columns``."""
+
+    table: Table
+    source_columns: tuple[str, ...]
+    unique: tuple[str, ...]
+    count: str
+    deltas: Callable[[list[Row], list[Row]], Mapping[tuple[Any, ...], int]]
+
+
+@dataclass(frozen=True)
 class Table:
-    """A view table: columns (name, SQL type), the grouping key column, indexes."""
+    """A view table: columns (name, SQL type), the grouping key column, indexes, and the summary
+    kept from its rows, if any."""
 
     name: str
     columns: tuple[tuple[str, str], ...]
     key: str
     indexes: tuple[tuple[str, ...], ...] = ()
+    summary: Summary | None = None
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c for c, _ in self.columns)
+
+
+def with_summaries(tables: Sequence[Table]) -> list[Table]:
+    """The tables and the summary tables kept from them."""
+    return [*tables, *(t.summary.table for t in tables if t.summary is not None)]
 
 
 class ViewRecorder(Protocol):
@@ -51,14 +71,22 @@ class ViewRecorder(Protocol):
 
 def _ddl(prefix: str, tables: Sequence[Table]) -> list[str]:
     statements = []
-    for t in tables:
+    for t in with_summaries(tables):
         cols = ", ".join(f"{c} {typ}" for c, typ in t.columns)
         statements.append(f"CREATE TABLE IF NOT EXISTS {prefix}_{t.name} ({cols})")
         for idx in ((t.key,), *t.indexes):
-            cols = ", ".join(idx)
-            name = f"{prefix}_{t.name}_{hashlib.sha1(cols.encode()).hexdigest()[:10]}"  # a new definition, a new index
-            statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {prefix}_{t.name} ({cols})")
+            statements.append(_index(prefix, t.name, idx))
+    for t in tables:
+        if t.summary is not None:
+            statements.append(_index(prefix, t.summary.table.name, t.summary.unique, unique=True))
     return statements
+
+
+def _index(prefix: str, table: str, columns: Sequence[str], unique: bool = False) -> str:
+    cols = ", ".join(columns)
+    name = f"{prefix}_{table}_{hashlib.sha1(cols.encode()).hexdigest()[:10]}"  # a new definition, a new index
+    kind = "UNIQUE INDEX" if unique else "INDEX"
+    return f"CREATE {kind} IF NOT EXISTS {name} ON {prefix}_{table} ({cols})"
 
 
 class _Tables:
@@ -70,7 +98,8 @@ class _Tables:
 
     def _setup(self, prefix: str, tables: Sequence[Table]) -> None:
         self.prefix = prefix
-        self.tables = {t.name: t for t in tables}
+        self._source_tables = list(tables)
+        self.tables = {t.name: t for t in with_summaries(tables)}
 
     def render(self, sql: str) -> str:
         """Expand ``{name}`` table references to prefixed names and ? to the dialect's placeholder."""
@@ -89,15 +118,60 @@ class _Tables:
         for name, groups in changes.items():
             table = self.tables[name]
             keys = list(groups)
+            rows = [row for key in keys for row in groups[key]]
+            if table.summary is not None:
+                self._summarise(cursor, table, table.summary, keys, rows)
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
                 marks = ", ".join([self.placeholder] * len(chunk))
                 cursor.execute(f"DELETE FROM {self.prefix}_{name} WHERE {table.key} IN ({marks})", chunk)
-            rows = [row for key in keys for row in groups[key]]
             if rows:
                 marks = ", ".join([self.placeholder] * len(table.columns))
                 cols = ", ".join(table.column_names)
                 cursor.executemany(f"INSERT INTO {self.prefix}_{name} ({cols}) VALUES ({marks})", rows)
+
+    def _summarise(
+        self, cursor: Any, table: Table, summary: Summary, keys: list[str], rows: list[Row]
+    ) -> None:
+        """Apply to the summary table the deltas of replacing the keys' rows by ``rows``."""
+        cols = ", ".join(summary.source_columns)
+        old: list[Row] = []
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ", ".join([self.placeholder] * len(chunk))
+            cursor.execute(
+                f"SELECT {cols} FROM {self.prefix}_{table.name} WHERE {table.key} IN ({marks})", chunk
+            )
+            old += [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in cursor.fetchall()]
+        at = [table.column_names.index(c) for c in summary.source_columns]
+        new = [tuple(row[i] for i in at) for row in rows]
+        self._apply(cursor, summary, summary.deltas(old, new))
+
+    def _fill_summaries(self, cursor: Any) -> None:
+        """Fill an empty summary from its table's rows (a store made before the summary existed)."""
+        for table in self._source_tables:
+            summary = table.summary
+            if summary is None:
+                continue
+            cursor.execute(f"SELECT 1 FROM {self.prefix}_{summary.table.name} LIMIT 1", ())
+            if cursor.fetchall():
+                continue
+            cursor.execute(f"SELECT {', '.join(summary.source_columns)} FROM {self.prefix}_{table.name}", ())
+            rows = [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in cursor.fetchall()]
+            self._apply(cursor, summary, summary.deltas([], rows))
+
+    def _apply(self, cursor: Any, summary: Summary, deltas: Mapping[tuple[Any, ...], int]) -> None:
+        if not deltas:
+            return
+        target = f"{self.prefix}_{summary.table.name}"
+        unique = ", ".join(summary.unique)
+        marks = ", ".join([self.placeholder] * (len(summary.unique) + 1))
+        cursor.executemany(
+            f"INSERT INTO {target} ({unique}, {summary.count}) VALUES ({marks}) ON CONFLICT ({unique}) "
+            f"DO UPDATE SET {summary.count} = {target}.{summary.count} + excluded.{summary.count}",
+            [(*key, n) for key, n in deltas.items()],
+        )
+        cursor.execute(f"DELETE FROM {target} WHERE {summary.count} = 0", ())
 
 
 class SQLiteViewRecorder(SQLiteTrackingRecorder, _Tables):
@@ -108,7 +182,11 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder, _Tables):
         super().__init__(datastore)
 
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *_ddl(self.prefix, list(self.tables.values()))]
+        return [*super().construct_create_table_statements(), *_ddl(self.prefix, self._source_tables)]
+
+    def fill_summaries(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            self._fill_summaries(_Cursor(c))
 
     def write(self, changes: Changes, tracking: Tracking | None) -> None:
         with self.datastore.transaction(commit=True) as c:
@@ -146,10 +224,14 @@ class PostgresViewRecorder(PostgresTrackingRecorder, _Tables):
     ) -> None:
         self._setup(prefix, tables)
         super().__init__(datastore, tracking_table_name=tracking_table_name)
-        ddl = _ddl(prefix, list(self.tables.values()))
+        ddl = _ddl(prefix, tables)
         self.sql_create_statements.extend(
             Composed([SQL(s.replace(" REAL", " DOUBLE PRECISION"))]) for s in ddl
         )
+
+    def fill_summaries(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            self._fill_summaries(curs)
 
     def write(self, changes: Changes, tracking: Tracking | None) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -189,6 +271,9 @@ class _Cursor:
     def execute(self, sql: str, params: Sequence[Any]) -> None:
         self._c.execute(sql, tuple(params))
 
+    def fetchall(self) -> list[Any]:
+        return list(self._c.fetchall())
+
     def executemany(self, sql: str, rows: Sequence[Row]) -> None:
         self._c.executemany(sql, rows)
 
@@ -205,4 +290,5 @@ def open_view_recorder(factory: Any, *, prefix: str, tables: Sequence[Table]) ->
     else:  # pragma: no cover - only the two persistence modules are configured by settings
         raise TypeError(f"no view recorder for {type(datastore).__name__}")
     recorder.create_table()
+    recorder.fill_summaries()
     return recorder  # type: ignore[no-any-return]

@@ -11,7 +11,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,9 +23,11 @@ from journey.rebuild import rebuild
 from journey.touchpoints import AnyTouchpoint, parse_touchpoint
 
 INSTANTS = [
-    datetime(2024, 9, 1, tzinfo=UTC),
+    datetime(2024, 9, 1, tzinfo=UTC),  # a snapshot instant (month start)
+    datetime(2024, 9, 1, tzinfo=UTC) - timedelta(microseconds=1),
     datetime(2025, 6, 15, 12, tzinfo=UTC),
     datetime(2026, 11, 1, tzinfo=UTC),
+    datetime(2041, 6, 1, tzinfo=UTC),  # past the snapshots' horizon
 ]
 
 
@@ -122,3 +125,19 @@ def test_a_projection_killed_mid_batch_resumes_to_the_same_views(
     assert engine.views.lag() == 0
     result = rebuild(engine.views, verify=True)
     assert result.identical, result.differences
+
+
+def test_a_store_made_before_the_report_snapshots_gets_them_when_opened(
+    engine: Engine, open_engine: Callable[[], Engine], data_set: list[AnyTouchpoint]
+) -> None:
+    engine.app.ingest(data_set)
+    engine.views.catch_up()
+    dealer = sorted({tp.dealer_id for tp in data_set})[0]
+    before = [engine.report(dealer, at) for at in INSTANTS]
+    with engine.views.recorder.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+        c.execute(f"DELETE FROM {engine.views.recorder.prefix}_state_snapshot")
+
+    reopened = open_engine()
+
+    assert reopened.views.recorder.select("SELECT COUNT(*) FROM {state_snapshot}")[0][0] > 0
+    assert [reopened.report(dealer, at) for at in INSTANTS] == before
