@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from journey.projections.history import History, history
+from journey.projections.history import History, history, in_utc
 from journey.projections.intent import TICK, IntentView, intent_at, intent_timeline
 from journey.projections.retention import (
     RetentionView,
@@ -123,18 +123,19 @@ class _Timeline:
 
     def __init__(self, hist: History, rules: Rules, standards: StandardsLookup | None) -> None:
         self.hist = hist
-        self.times = [tp.occurred_at for tp in hist]
-        self.contacts = [tp.occurred_at for tp in hist if is_contact(tp)]
+        self.times = [in_utc(tp.occurred_at) for tp in hist]
+        self.contacts = [in_utc(tp.occurred_at) for tp in hist if is_contact(tp)]
         self.intent = intent_timeline(hist, rules)
         self.retention = retention_timeline(hist, rules, standards)
         self.retention_points = retention_breakpoints(hist, rules, standards)
         points = {*self.intent.level_breakpoints, *self.retention_points}
         points.update(t + HOLD_DAYS for t in self.contacts)
-        self.breakpoints = sorted(points)
+        self.breakpoints = sorted(in_utc(t) for t in points)
         self._intent: tuple[int, IntentView] | None = None
         self._retention: tuple[int, RetentionView] | None = None
 
     def at(self, at: datetime) -> tuple[CustomerState | None, datetime | None]:
+        at = in_utc(at)
         k = bisect_right(self.times, at)
         if k == 0:
             return None, None

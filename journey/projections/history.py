@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from journey.touchpoints import AnyTouchpoint
@@ -49,6 +49,12 @@ def history(touchpoints: Iterable[AnyTouchpoint], at: datetime | None = None) ->
         if at is None or tp.occurred_at <= at:
             out.append(tp)
     return out
+
+
+def in_utc(dt: datetime) -> datetime:
+    """The same instant in UTC: aware datetimes of one tzinfo compare without offset arithmetic,
+    which is what the timelines' many bisections need."""
+    return dt if dt.tzinfo is UTC else dt.astimezone(UTC)
 
 
 def sort_key(tp: AnyTouchpoint) -> tuple[datetime, str]:

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from journey.projections.history import DAY, History, history
+from journey.projections.history import DAY, History, history, in_utc
 from journey.rules import DEFAULT_RULES, Rules
 from journey.touchpoints import (
     SIGNAL_LEVEL,
@@ -147,7 +147,7 @@ def _level_breakpoints(hist: list[AnyTouchpoint], rules: Rules) -> list[datetime
         out.add(t)
         out.add(t + rules.intent.lead_silence_close_days * DAY)
         out.update(t + w * DAY for _, _, w in _support_windows(tp, rules))
-    return sorted(out)
+    return sorted(in_utc(t) for t in out)
 
 
 # ---------------------------------------------------------------- the lead walk
@@ -187,7 +187,7 @@ class IntentTimeline:
     def __init__(self, hist: History, rules: Rules) -> None:
         self.hist = hist
         self.rules = rules
-        self.times = [tp.occurred_at for tp in hist]
+        self.times = [in_utc(tp.occurred_at) for tp in hist]
         self.level_breakpoints = _level_breakpoints(hist, rules)
         self._sales = [i for i, tp in enumerate(hist) if is_sales_touchpoint(tp)]
         folds: list[Fold] = [(None, None)]

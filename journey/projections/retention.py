@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from journey.projections.complaints import complaint_episodes
-from journey.projections.history import DAY, History, history, whole_days
+from journey.projections.history import DAY, History, history, in_utc, whole_days
 from journey.rules import DEFAULT_RULES, RetentionRules, Rules, ServiceStandards
 from journey.touchpoints import (
     AnyTouchpoint,
@@ -112,7 +112,7 @@ def retention_breakpoints(
             out.add(_callback_deadline(tp, rules, standards) + TICK)
         if isinstance(tp, ComplaintResolved) and not tp.data.satisfied:
             out.add(tp.occurred_at + r.dissatisfied_resolution_days * DAY)
-    return sorted(out)
+    return sorted(in_utc(t) for t in out)
 
 
 # ---------------------------------------------------------------- the timeline
@@ -159,7 +159,7 @@ class RetentionTimeline:
 
     def __init__(self, hist: History, rules: Rules, standards: StandardsOf | None) -> None:
         self.rules = rules
-        self.times = [tp.occurred_at for tp in hist]
+        self.times = [in_utc(tp.occurred_at) for tp in hist]
         self.position = {tp.event_id: i for i, tp in enumerate(hist)}
         self.maintenances = _Kept(hist, Maintenance)
         self.deliveries = _Kept(hist, Delivery)
