@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from journey.policies.task import (
     CANCELLED,
@@ -31,7 +31,7 @@ from journey.policies.task import (
     REACHED,
     TICK,
     Task,
-    known_at,
+    tasks_known_at,
 )
 from journey.projections.complaints import ComplaintEpisode, complaint_episodes
 from journey.projections.history import history
@@ -58,14 +58,8 @@ def schedule(
     return out
 
 
-def tasks(
-    touchpoints: Iterable[AnyTouchpoint],
-    at: datetime,
-    rules: Rules = DEFAULT_RULES,
-    standards: StandardsLookup | None = None,
-) -> list[Task]:
-    """The complaint tasks known at T (created at or before T, done only if done by T)."""
-    return known_at(schedule(history(touchpoints, at), rules, standards), at)
+#: The complaint tasks known at T (created at or before T, done only if done by T).
+tasks = tasks_known_at(schedule)
 
 
 def _is_reached_complaint_callback(tp: AnyTouchpoint) -> bool:

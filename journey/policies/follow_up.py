@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 
-from journey.policies.task import CANCELLED, DONE, FOLLOW_UP, REACHED, Task, known_at
+from journey.policies.task import CANCELLED, DONE, FOLLOW_UP, REACHED, Task, tasks_known_at
 from journey.projections.history import History, history, sort_key
 from journey.projections.intent import (
     FOLLOWED_UP,
@@ -72,14 +72,8 @@ def schedule(
     return out
 
 
-def tasks(
-    touchpoints: Iterable[AnyTouchpoint],
-    at: datetime,
-    rules: Rules = DEFAULT_RULES,
-    standards: StandardsLookup | None = None,
-) -> list[Task]:
-    """The follow_up tasks known at T: at most one open, due at intent_at's next_follow_up_due."""
-    return known_at(schedule(history(touchpoints, at), rules, standards), at)
+#: The follow_up tasks known at T: at most one open, due at intent_at's next_follow_up_due.
+tasks = tasks_known_at(schedule)
 
 
 def _samples(hist: History, rules: Rules) -> Iterator[tuple[datetime, IntentView]]:

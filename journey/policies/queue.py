@@ -12,17 +12,16 @@ occurred_at <= T), which is what lets the stored view answer "as of T" by a rang
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 
 from journey.policies import complaints, follow_up, retention_tasks, service_callbacks
-from journey.policies.task import Task, known_at
+from journey.policies.task import Schedule, Task, known_at
 from journey.projections.history import History, history
 from journey.projections.standards import StandardsLookup
 from journey.rules import DEFAULT_RULES, Rules
 from journey.touchpoints import AnyTouchpoint
 
-Schedule = Callable[[Iterable[AnyTouchpoint], Rules, StandardsLookup | None], list[Task]]
 #: One schedule per policy family (one module each).
 FAMILIES: tuple[Schedule, ...] = (
     follow_up.schedule,

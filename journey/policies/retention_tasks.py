@@ -23,9 +23,16 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
-from datetime import datetime
 
-from journey.policies.task import CANCELLED, DONE, MAINTENANCE_REMINDER, REACHED, WIN_BACK, Task, known_at
+from journey.policies.task import (
+    CANCELLED,
+    DONE,
+    MAINTENANCE_REMINDER,
+    REACHED,
+    WIN_BACK,
+    Task,
+    tasks_known_at,
+)
 from journey.projections.history import DAY, History, history, sort_key
 from journey.projections.standards import StandardsLookup
 from journey.rules import DEFAULT_RULES, Rules
@@ -42,14 +49,8 @@ def schedule(
     return [*_win_backs(hist, rules), *_reminders(hist, rules)]
 
 
-def tasks(
-    touchpoints: Iterable[AnyTouchpoint],
-    at: datetime,
-    rules: Rules = DEFAULT_RULES,
-    standards: StandardsLookup | None = None,
-) -> list[Task]:
-    """The win_back and maintenance_reminder tasks known at T."""
-    return known_at(schedule(history(touchpoints, at), rules, standards), at)
+#: The win_back and maintenance_reminder tasks known at T.
+tasks = tasks_known_at(schedule)
 
 
 def service_anchors(hist: History) -> list[AnyTouchpoint]:

@@ -22,7 +22,13 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from journey.policies.task import POST_DELIVERY_CALLBACK, POST_SERVICE_CALLBACK, REACHED, Task, known_at
+from journey.policies.task import (
+    POST_DELIVERY_CALLBACK,
+    POST_SERVICE_CALLBACK,
+    REACHED,
+    Task,
+    tasks_known_at,
+)
 from journey.projections.history import History, history
 from journey.projections.standards import StandardsLookup
 from journey.rules import DEFAULT_RULES, Rules, ServiceStandards
@@ -54,14 +60,8 @@ def schedule(
     ]
 
 
-def tasks(
-    touchpoints: Iterable[AnyTouchpoint],
-    at: datetime,
-    rules: Rules = DEFAULT_RULES,
-    standards: StandardsLookup | None = None,
-) -> list[Task]:
-    """The post-service and post-delivery callback tasks known at T."""
-    return known_at(schedule(history(touchpoints, at), rules, standards), at)
+#: The post-service and post-delivery callback tasks known at T.
+tasks = tasks_known_at(schedule)
 
 
 def _in_force(rules: Rules, standards: StandardsLookup | None) -> StandardsLookup:

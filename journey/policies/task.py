@@ -20,6 +20,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from journey.projections.history import history
+from journey.projections.standards import StandardsLookup
+from journey.rules import DEFAULT_RULES, Rules
+from journey.touchpoints import AnyTouchpoint
+
 #: The smallest step of a datetime: "T past X" holds from X + TICK on.
 TICK = timedelta(microseconds=1)
 
@@ -148,3 +153,22 @@ def task_json(task: Task, at: datetime) -> dict[str, Any]:
 
 def _utc(dt: datetime | None) -> str | None:
     return None if dt is None else dt.astimezone(UTC).isoformat()
+
+
+Schedule = Callable[[Iterable[AnyTouchpoint], Rules, StandardsLookup | None], list[Task]]
+TasksAt = Callable[[Iterable[AnyTouchpoint], datetime, Rules, StandardsLookup | None], list[Task]]
+
+
+def tasks_known_at(schedule: Schedule) -> TasksAt:
+    """A policy family's tasks known at T, from its schedule: the schedule of the touchpoints
+    with occurred_at <= T, each task as known at T (created by T; done only if done by T)."""
+
+    def tasks(
+        touchpoints: Iterable[AnyTouchpoint],
+        at: datetime,
+        rules: Rules = DEFAULT_RULES,
+        standards: StandardsLookup | None = None,
+    ) -> list[Task]:
+        return known_at(schedule(history(touchpoints, at), rules, standards), at)
+
+    return tasks
