@@ -66,7 +66,7 @@ class JourneyApplication(Application[UUID]):
         base = eventsourcing_env(database_url)
         base.update(
             {
-                "AGGREGATE_CACHE_MAXSIZE": "20000",
+                "AGGREGATE_CACHE_MAXSIZE": "200000",  # a cached ledger is its event ids (~3 KB)
                 "AGGREGATE_CACHE_FASTFORWARD": "n",
                 "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
             }

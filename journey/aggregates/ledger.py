@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -37,8 +36,7 @@ class TouchpointLedger(Aggregate):
 
     def __init__(self, key: str) -> None:
         self.key = key
-        self.touchpoints: list[dict[str, Any]] = []
-        self.recorded_at: list[datetime] = []
+        # all the ledger needs to decide: its events hold the touchpoints, and reads go to them
         self.event_ids: set[str] = set()
 
     def record(self, touchpoint: dict[str, Any]) -> bool:
@@ -50,6 +48,4 @@ class TouchpointLedger(Aggregate):
 
     @event(TouchpointRecorded)
     def _touchpoint_recorded(self, touchpoint: dict[str, Any]) -> None:
-        self.touchpoints.append(touchpoint)
-        self.recorded_at.append(self.modified_on)
         self.event_ids.add(touchpoint["event_id"])
