@@ -50,6 +50,8 @@ class Views:
     @classmethod
     def open(cls, app: JourneyApplication, rules: Rules, prefix: str = "views", workers: int = 1) -> Views:
         recorder = open_view_recorder(app.factory, prefix=prefix, tables=[p.table for p in PARTS])
+        with exclusive(app.database_url, f"views-{prefix}"):  # no catch-up while a summary is filled
+            recorder.fill_summaries()
         return cls(app, recorder, rules, workers)
 
     @property

@@ -67,6 +67,7 @@ class ViewRecorder(Protocol):
     def max_tracking_id(self, application_name: str) -> int | None: ...
     def clear(self) -> None: ...
     def adopt(self, source_prefix: str, tracking: Tracking | None) -> None: ...
+    def fill_summaries(self) -> None: ...
 
 
 def _ddl(prefix: str, tables: Sequence[Table]) -> list[str]:
@@ -290,5 +291,4 @@ def open_view_recorder(factory: Any, *, prefix: str, tables: Sequence[Table]) ->
     else:  # pragma: no cover - only the two persistence modules are configured by settings
         raise TypeError(f"no view recorder for {type(datastore).__name__}")
     recorder.create_table()
-    recorder.fill_summaries()
     return recorder  # type: ignore[no-any-return]
