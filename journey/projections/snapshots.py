@@ -34,9 +34,14 @@ SnapshotKey = tuple[Any, ...]  # (dealer_id, at, *state)
 
 
 def checkpoint(t: int) -> int | None:
-    """The snapshot instant a report at t (micros) starts from: the last month start <= t."""
+    """The snapshot instant a report at t (micros) starts from: the month start nearest to t
+    (None before the first one)."""
     i = bisect_right(MONTH_STARTS, t)
-    return MONTH_STARTS[i - 1] if i else None
+    if i == 0:
+        return None
+    before = MONTH_STARTS[i - 1]
+    after = MONTH_STARTS[i] if i < len(MONTH_STARTS) else None
+    return after if after is not None and after - t < t - before else before
 
 
 def covered(valid_from: int, valid_to: int) -> list[int]:

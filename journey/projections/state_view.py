@@ -102,8 +102,9 @@ class CustomerStateView:
 
 
 def report_counts(recorder: ViewRecorder, dealer_id: str, t: int) -> list[Row]:
-    """(state..., customers) of a dealer at t (micros): the snapshot of the last month start c
-    <= t, plus the intervals begun in (c, t], minus those ended in (c, t]."""
+    """(state..., customers) of a dealer at t (micros), from the snapshot at the month start c
+    nearest to t: plus the intervals begun in (c, t] and minus those ended there when c <= t;
+    minus those begun in (t, c] and plus those ended there when c > t."""
     c = checkpoint(t)
     state = ", ".join(STATE_COLUMNS)
     counts: Counter[tuple[Any, ...]] = Counter()
@@ -112,12 +113,12 @@ def report_counts(recorder: ViewRecorder, dealer_id: str, t: int) -> list[Row]:
             f"SELECT {state}, n FROM {{state_snapshot}} WHERE dealer_id = ? AND at = ?", [dealer_id, c]
         ):
             counts[as_state(stored)] += n
-    since = c if c is not None else -OPEN_END
-    for column, sign in (("valid_from", 1), ("valid_to", -1)):
+    low, high, sign = (-OPEN_END, t, 1) if c is None else (c, t, 1) if c <= t else (t, c, -1)
+    for column, begun in (("valid_from", 1), ("valid_to", -1)):
         for *key, n in recorder.select(
             f"SELECT {state}, COUNT(*) FROM {{customer_state}} WHERE dealer_id = ? AND {column} > ? "
             f"AND {column} <= ? GROUP BY {state}",
-            [dealer_id, since, t],
+            [dealer_id, low, high],
         ):
-            counts[tuple(key)] += sign * n
+            counts[tuple(key)] += sign * begun * n
     return [(*key, n) for key, n in counts.items() if n]

@@ -26,6 +26,7 @@ INSTANTS = [
     datetime(2024, 9, 1, tzinfo=UTC),  # a snapshot instant (month start)
     datetime(2024, 9, 1, tzinfo=UTC) - timedelta(microseconds=1),
     datetime(2025, 6, 15, 12, tzinfo=UTC),
+    datetime(2025, 6, 25, tzinfo=UTC),  # nearer the next month start
     datetime(2026, 11, 1, tzinfo=UTC),
     datetime(2041, 6, 1, tzinfo=UTC),  # past the snapshots' horizon
 ]

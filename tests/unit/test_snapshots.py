@@ -23,9 +23,11 @@ def test_an_interval_covers_the_month_starts_from_its_start_to_before_its_end() 
     assert covered(MAY, OPEN_END)[-1] == HORIZON
 
 
-def test_a_report_starts_from_the_last_month_start_at_or_before_t() -> None:
+def test_a_report_starts_from_the_nearest_month_start() -> None:
     assert checkpoint(APR) == APR
-    assert checkpoint(APR - 1) == MAR
+    assert checkpoint(APR - 1) == APR
+    assert checkpoint(APR + 1) == APR
+    assert checkpoint(MAR + (APR - MAR) // 3) == MAR
     assert checkpoint(OPEN_END - 1) == HORIZON
     assert checkpoint(micros(datetime(1980, 1, 1, tzinfo=UTC))) is None
 
