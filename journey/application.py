@@ -63,6 +63,7 @@ class JourneyApplication(Application[UUID]):
     def __init__(self, database_url: str, *, pii_key: str, env: dict[str, str] | None = None) -> None:
         self.database_url = database_url
         self._pii_key = pii_key
+        self._dealer_histories: dict[str, tuple[int, list[Recorded]]] = {}
         base = eventsourcing_env(database_url)
         base.update(
             {
@@ -167,14 +168,26 @@ class JourneyApplication(Application[UUID]):
         return self._history(CustomerJourney, customer_id)
 
     def dealer_history(self, dealer_id: str) -> list[Recorded]:
-        """The dealer's own (dealer-level) touchpoints in recording order."""
-        return self._history(Dealer, dealer_id)
+        """The dealer's own (dealer-level) touchpoints in recording order. Every customer read
+        needs its dealers' standards, so what was read before is kept and only the events
+        recorded since are read (events are immutable: the kept part cannot go stale)."""
+        version, known = self._dealer_histories.get(dealer_id, (0, []))
+        newer, version = self._read(Dealer, dealer_id, after=version)
+        if newer:
+            known = [*known, *newer]
+            self._dealer_histories[dealer_id] = (version, known)
+        return list(known)
 
     def _history(self, cls: type[TouchpointLedger], key: str) -> list[Recorded]:
         """Read straight from the event store (never from the write cache: other
         processes may have recorded since)."""
-        return [
-            Recorded(load_touchpoint(e.touchpoint), e.timestamp)
-            for e in self.events.get(cls.id_for(key))
-            if isinstance(e, TouchpointLedger.TouchpointRecorded)
-        ]
+        return self._read(cls, key, after=0)[0]
+
+    def _read(self, cls: type[TouchpointLedger], key: str, after: int) -> tuple[list[Recorded], int]:
+        """The touchpoints recorded after aggregate version ``after``, and the last version read."""
+        out, version = [], after
+        for e in self.events.get(cls.id_for(key), gt=after or None):
+            version = e.originator_version
+            if isinstance(e, TouchpointLedger.TouchpointRecorded):
+                out.append(Recorded(load_touchpoint(e.touchpoint), e.timestamp))
+        return out, version
