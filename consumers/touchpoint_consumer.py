@@ -48,7 +48,7 @@ log = structlog.get_logger()
 
 T = TypeVar("T")
 
-BATCH_SIZE = 500
+BATCH_SIZE = 2000  # per poll; each partition's share is one transaction with its position
 POLL_TIMEOUT_MS = 500
 PROGRESS_EVERY_S = 5.0
 VIEWS_MAX_DELAY_S = 30.0
