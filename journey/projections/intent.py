@@ -185,7 +185,7 @@ class IntentTimeline:
     touchpoint, and the view at T is the fold of the touchpoints <= T closed by silence at T."""
 
     def __init__(self, hist: History, rules: Rules) -> None:
-        self.hist = hist
+        self.hist = list(hist)  # not the History itself: it holds this timeline (no reference cycle)
         self.rules = rules
         self.times = [in_utc(tp.occurred_at) for tp in hist]
         self.level_breakpoints = _level_breakpoints(hist, rules)
