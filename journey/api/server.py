@@ -3,6 +3,7 @@ socket (the views are read-only, so workers share nothing but the store)."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import signal
 import socket
@@ -63,6 +64,7 @@ def _run(settings: Settings, listener: socket.socket | None) -> None:
             access_log=False,  # the app logs each request by route template: no ids, no personal data
         )
         server = uvicorn.Server(config)
+        gc.freeze()  # start-up objects out of the collector's way: shorter full collections, less tail latency
         server.run(sockets=[listener] if listener is not None else None)
     finally:
         engine.close()
