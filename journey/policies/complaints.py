@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
-from datetime import timedelta
 
 from journey.policies.task import (
     CANCELLED,
@@ -33,11 +32,17 @@ from journey.policies.task import (
     Task,
     tasks_known_at,
 )
-from journey.projections.complaints import ComplaintEpisode, complaint_episodes
+from journey.projections.complaints import (
+    ComplaintEpisode,
+    answers_complaint,
+    callback_deadline,
+    complaint_episodes,
+    is_reached_complaint_callback,
+)
 from journey.projections.history import history
-from journey.projections.standards import StandardsLookup
+from journey.projections.standards import StandardsLookup, in_force_or_defaults
 from journey.rules import DEFAULT_RULES, Rules
-from journey.touchpoints import AnyTouchpoint, Callback, Complaint
+from journey.touchpoints import AnyTouchpoint
 
 
 def schedule(
@@ -47,7 +52,7 @@ def schedule(
 ) -> list[Task]:
     """Every complaint_callback and complaint_escalation task of one customer, with its end."""
     hist = history(touchpoints)
-    callbacks = [tp for tp in hist if _is_reached_complaint_callback(tp)]
+    callbacks = [tp for tp in hist if is_reached_complaint_callback(tp)]
     out: list[Task] = []
     for episode in complaint_episodes(hist):
         callback_task = _callback_task(episode, callbacks, rules, standards)
@@ -62,38 +67,28 @@ def schedule(
 tasks = tasks_known_at(schedule)
 
 
-def _is_reached_complaint_callback(tp: AnyTouchpoint) -> bool:
-    return isinstance(tp, Callback) and tp.data.reason == "complaint" and tp.data.reached
-
-
 def _callback_task(
     episode: ComplaintEpisode, callbacks: list[AnyTouchpoint], rules: Rules, standards: StandardsLookup | None
 ) -> Task:
     """Due complaint_callback_hours after the complaint; done by the first reached complaint callback
     (same complaint_id, or none given) at or after it, unless the complaint was resolved first."""
     c = episode.opened
-    hours = (rules.standards if standards is None else standards(c)).complaint_callback_hours
     task = Task(
         kind=COMPLAINT_CALLBACK,
         customer_id=_customer(c),
         dealer_id=c.dealer_id,
         created_at=c.occurred_at,
-        due_at=c.occurred_at + timedelta(hours=hours),
+        due_at=callback_deadline(c, in_force_or_defaults(rules, standards)(c)),
         created_by=(c.event_id,),
     )
     start = bisect_left(callbacks, c.occurred_at, key=lambda tp: tp.occurred_at)
-    done = next((cb for cb in callbacks[start:] if _matches(cb, c)), None)
+    done = next((cb for cb in callbacks[start:] if answers_complaint(cb, c)), None)
     resolved = episode.resolved
     if done is not None and (resolved is None or done.occurred_at <= resolved.occurred_at):
         return task.ended(done.occurred_at, done.event_id, REACHED)
     if resolved is not None:
         return task.ended(resolved.occurred_at, resolved.event_id, CANCELLED)
     return task
-
-
-def _matches(callback: AnyTouchpoint, complaint: Complaint) -> bool:
-    assert isinstance(callback, Callback)
-    return callback.data.complaint_id in (None, complaint.data.complaint_id)
 
 
 def _escalation(episode: ComplaintEpisode, callback_task: Task) -> Task | None:

@@ -30,7 +30,7 @@ from journey.policies.task import (
     tasks_known_at,
 )
 from journey.projections.history import History, history
-from journey.projections.standards import StandardsLookup
+from journey.projections.standards import StandardsLookup, in_force_or_defaults
 from journey.rules import DEFAULT_RULES, Rules, ServiceStandards
 from journey.touchpoints import AnyTouchpoint, Callback, Delivery, Maintenance
 from journey.workdays import add_working_days
@@ -45,7 +45,7 @@ def schedule(
 ) -> list[Task]:
     """Every post_service_callback and post_delivery_callback task of one customer, with its end."""
     hist = history(touchpoints)
-    in_force = _in_force(rules, standards)
+    in_force = in_force_or_defaults(rules, standards)
     holidays = rules.policies.holidays
 
     def service_due(tp: AnyTouchpoint, s: ServiceStandards) -> datetime:
@@ -62,10 +62,6 @@ def schedule(
 
 #: The post-service and post-delivery callback tasks known at T.
 tasks = tasks_known_at(schedule)
-
-
-def _in_force(rules: Rules, standards: StandardsLookup | None) -> StandardsLookup:
-    return standards if standards is not None else (lambda _tp: rules.standards)
 
 
 def _callback_tasks(

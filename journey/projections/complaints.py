@@ -4,14 +4,20 @@
 Per complaint_id, in time order: a complaint opens an episode unless one of that id is already
 open (then it is the same complaint); a complaint_resolved closes the open episode of its id (a
 resolution at the very instant of a complaint comes after it; one with nothing open is ignored).
+
+The callback SLA too (DOMAIN.md, complaint_overdue and the complaint_callback policy): a complaint
+is due a callback complaint_callback_hours after it (the dealer's standard in force), and a
+reached callback with reason complaint answers it when it names its complaint_id or none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from journey.touchpoints import AnyTouchpoint, Complaint, ComplaintResolved
+from journey.rules import ServiceStandards
+from journey.touchpoints import AnyTouchpoint, Callback, Complaint, ComplaintResolved
 
 
 @dataclass(frozen=True)
@@ -46,3 +52,22 @@ def complaint_episodes(touchpoints: Iterable[AnyTouchpoint]) -> list[ComplaintEp
 def open_complaints(touchpoints: Iterable[AnyTouchpoint]) -> list[Complaint]:
     """The complaints still open after the given touchpoints (pass the history up to T)."""
     return [e.opened for e in complaint_episodes(touchpoints) if e.resolved is None]
+
+
+def callback_deadline(complaint: Complaint, in_force: ServiceStandards) -> datetime:
+    """When the complaint's callback is due: complaint_callback_hours of the standard in force."""
+    return complaint.occurred_at + timedelta(hours=in_force.complaint_callback_hours)
+
+
+def is_reached_complaint_callback(tp: AnyTouchpoint) -> bool:
+    return isinstance(tp, Callback) and tp.data.reason == "complaint" and tp.data.reached
+
+
+def answers_complaint(callback: AnyTouchpoint, complaint: Complaint) -> bool:
+    """A reached complaint callback naming the complaint's id, or no id (then it answers every
+    open complaint of the customer)."""
+    return (
+        is_reached_complaint_callback(callback)
+        and isinstance(callback, Callback)
+        and callback.data.complaint_id in (None, complaint.data.complaint_id)
+    )

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
-from journey.projections.complaints import complaint_episodes
+from journey.projections.complaints import answers_complaint, callback_deadline, complaint_episodes
 from journey.projections.history import DAY, History, history, in_utc, whole_days
-from journey.rules import DEFAULT_RULES, RetentionRules, Rules, ServiceStandards
+from journey.projections.standards import StandardsLookup, in_force_or_defaults
+from journey.rules import DEFAULT_RULES, RetentionRules, Rules
 from journey.touchpoints import (
     AnyTouchpoint,
-    Callback,
     Complaint,
     ComplaintResolved,
     CustomerRegistered,
@@ -41,7 +41,6 @@ from journey.touchpoints import (
 )
 
 K = TypeVar("K", bound=AnyTouchpoint)
-StandardsOf = Callable[[AnyTouchpoint], ServiceStandards]
 #: The smallest step of a datetime: "T past X" holds from X + TICK on.
 TICK = timedelta(microseconds=1)
 FLAGS: tuple[str, ...] = (
@@ -70,7 +69,7 @@ def retention_at(
     touchpoints: Iterable[AnyTouchpoint],
     at: datetime,
     rules: Rules = DEFAULT_RULES,
-    standards: StandardsOf | None = None,
+    standards: StandardsLookup | None = None,
 ) -> RetentionView:
     """The retention status at T: prospect without delivery or maintenance, else lost /
     marginal / loyal / opportunity by whole days since last_service, plus car age, usage and
@@ -79,7 +78,7 @@ def retention_at(
 
 
 def retention_timeline(
-    hist: History, rules: Rules = DEFAULT_RULES, standards: StandardsOf | None = None
+    hist: History, rules: Rules = DEFAULT_RULES, standards: StandardsLookup | None = None
 ) -> RetentionTimeline:
     """The (memoised) RetentionTimeline of a history."""
     return hist.memo(("retention", rules.label, standards), lambda: RetentionTimeline(hist, rules, standards))
@@ -88,7 +87,7 @@ def retention_timeline(
 def retention_breakpoints(
     touchpoints: Iterable[AnyTouchpoint],
     rules: Rules = DEFAULT_RULES,
-    standards: StandardsOf | None = None,
+    standards: StandardsLookup | None = None,
 ) -> list[datetime]:
     """Every instant at which retention_at may change (all fields but days_since_last_service),
     sorted and unique: the touchpoints, the day thresholds after each possible last_service,
@@ -96,6 +95,7 @@ def retention_breakpoints(
     SLAs breached (deadline + TICK), and repeat_repair / dissatisfied_resolution windows ending."""
     r = rules.retention
     hist = history(touchpoints)
+    in_force = in_force_or_defaults(rules, standards)
     out = {tp.occurred_at for tp in hist}
     for tp in hist:
         if not isinstance(tp, Delivery | Maintenance):
@@ -109,7 +109,7 @@ def retention_breakpoints(
             out.add(t + r.repeat_repair_days * DAY)
     for tp in hist:
         if isinstance(tp, Complaint):
-            out.add(_callback_deadline(tp, rules, standards) + TICK)
+            out.add(callback_deadline(tp, in_force(tp)) + TICK)
         if isinstance(tp, ComplaintResolved) and not tp.data.satisfied:
             out.add(tp.occurred_at + r.dissatisfied_resolution_days * DAY)
     return sorted(in_utc(t) for t in out)
@@ -157,8 +157,9 @@ class RetentionTimeline:
     """retention_at of one history at any instant: each rule's touchpoints are picked out once,
     and the view at T looks at those among the touchpoints with occurred_at <= T."""
 
-    def __init__(self, hist: History, rules: Rules, standards: StandardsOf | None) -> None:
+    def __init__(self, hist: History, rules: Rules, standards: StandardsLookup | None) -> None:
         self.rules = rules
+        in_force = in_force_or_defaults(rules, standards)
         self.times = [in_utc(tp.occurred_at) for tp in hist]
         self.position = {tp.event_id: i for i, tp in enumerate(hist)}
         self.maintenances = _Kept(hist, Maintenance)
@@ -172,7 +173,7 @@ class RetentionTimeline:
             _Episode(
                 e.opened,
                 None if e.resolved is None else e.resolved.occurred_at,
-                deadline := _callback_deadline(e.opened, rules, standards),
+                deadline := callback_deadline(e.opened, in_force(e.opened)),
                 _called_back_in_time(e.opened, hist, deadline),
             )
             for e in complaint_episodes(hist)
@@ -276,19 +277,10 @@ def car_age_segment(latest: AnyTouchpoint | None, at: datetime, r: RetentionRule
 # ---------------------------------------------------------------- complaints
 
 
-def _callback_deadline(complaint: Complaint, rules: Rules, standards: StandardsOf | None) -> datetime:
-    in_force = rules.standards if standards is None else standards(complaint)
-    return complaint.occurred_at + timedelta(hours=in_force.complaint_callback_hours)
-
-
 def _called_back_in_time(complaint: Complaint, hist: list[AnyTouchpoint], deadline: datetime) -> bool:
-    """A reached complaint callback (same complaint_id, or none given) in [complaint, deadline]."""
+    """A callback answering the complaint in [complaint, deadline]."""
     return any(
-        isinstance(tp, Callback)
-        and tp.data.reason == "complaint"
-        and tp.data.reached
-        and tp.data.complaint_id in (None, complaint.data.complaint_id)
-        and complaint.occurred_at <= tp.occurred_at <= deadline
+        answers_complaint(tp, complaint) and complaint.occurred_at <= tp.occurred_at <= deadline
         for tp in hist
     )
 

@@ -56,7 +56,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from math import fsum
 from typing import Any
 
-from journey.projections.complaints import complaint_episodes
+from journey.projections.complaints import (
+    answers_complaint,
+    callback_deadline,
+    complaint_episodes,
+    is_reached_complaint_callback,
+)
 from journey.projections.history import History, history
 from journey.projections.standards import StandardsLookup
 from journey.rules import DEFAULT_RULES, Rules
@@ -182,16 +187,11 @@ def survey_facts(hist: History) -> list[Fact]:
 def complaint_callback_facts(hist: History, in_force: StandardsLookup) -> list[Fact]:
     """gap3 responsiveness: a complaint got a reached complaint callback (same complaint_id when
     given) within complaint_callback_hours of the standard in force."""
-    calls = [tp for tp in hist if _reached(tp, "complaint")]
+    calls = [tp for tp in hist if is_reached_complaint_callback(tp)]
     out = []
     for c in (e.opened for e in complaint_episodes(hist)):
-        deadline = c.occurred_at + timedelta(hours=in_force(c).complaint_callback_hours)
-        ours = [
-            cb
-            for cb in calls
-            if isinstance(cb, Callback) and cb.data.complaint_id in (None, c.data.complaint_id)
-        ]
-        out.append(_sla_fact(c, COMPLAINT_CALLBACK, deadline, ours))
+        ours = [cb for cb in calls if answers_complaint(cb, c)]
+        out.append(_sla_fact(c, COMPLAINT_CALLBACK, callback_deadline(c, in_force(c)), ours))
     return out
 
 

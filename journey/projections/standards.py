@@ -12,6 +12,11 @@ from journey.touchpoints import AnyTouchpoint, ServiceStandardSet
 StandardsLookup = Callable[[AnyTouchpoint], ServiceStandards]
 
 
+def in_force_or_defaults(rules: Rules, standards: StandardsLookup | None) -> StandardsLookup:
+    """The given lookup, or the rules' default standard for every touchpoint."""
+    return standards if standards is not None else (lambda _tp: rules.standards)
+
+
 def standards_lookup(
     dealer_touchpoints: Iterable[AnyTouchpoint], rules: Rules = DEFAULT_RULES
 ) -> StandardsLookup:
