@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from journey.policies import complaints, follow_up, retention_tasks, service_callbacks
-from journey.policies.task import Schedule, Task, known_at
+from journey.policies.task import Schedule, Task, tasks_known_at
 from journey.projections.history import History, history
 from journey.projections.standards import StandardsLookup
 from journey.rules import DEFAULT_RULES, Rules
@@ -56,15 +56,9 @@ def task_schedule(
     ]
 
 
-def tasks_at(
-    touchpoints: Iterable[AnyTouchpoint],
-    at: datetime,
-    rules: Rules = DEFAULT_RULES,
-    standards: StandardsLookup | None = None,
-) -> list[Task]:
-    """Every task known at T (created at or before T; done only when done at or before T), from
-    the touchpoints with occurred_at <= T, in queue order (open first, overdue first, by due)."""
-    return known_at(task_schedule(history(touchpoints, at), rules, standards), at)
+#: Every task known at T (created at or before T; done only when done at or before T), from the
+#: touchpoints with occurred_at <= T, in queue order (open first, overdue first, by due).
+tasks_at = tasks_known_at(task_schedule)
 
 
 def work_queue(

@@ -18,7 +18,6 @@ from journey.projections.intent import TICK, IntentView, intent_at, intent_timel
 from journey.projections.retention import (
     RetentionView,
     retention_at,
-    retention_breakpoints,
     retention_timeline,
 )
 from journey.projections.service import customer_service_at
@@ -106,14 +105,6 @@ def customer_view(
     }
 
 
-def state_breakpoints(
-    touchpoints: Sequence[AnyTouchpoint], rules: Rules, standards: StandardsLookup | None
-) -> list[datetime]:
-    """Every instant at which a customer's state may change, except follow-ups turning
-    overdue, which ``customer_states`` adds from each interval's own due time."""
-    return _Timeline(history(touchpoints), rules, standards).breakpoints
-
-
 class _Timeline:
     """A customer's state at any instant, from one pass over its history.
 
@@ -123,12 +114,12 @@ class _Timeline:
 
     def __init__(self, hist: History, rules: Rules, standards: StandardsLookup | None) -> None:
         self.hist = hist
-        self.times = [in_utc(tp.occurred_at) for tp in hist]
         self.contacts = [in_utc(tp.occurred_at) for tp in hist if is_contact(tp)]
         self.intent = intent_timeline(hist, rules)
         self.retention = retention_timeline(hist, rules, standards)
-        self.retention_points = retention_breakpoints(hist, rules, standards)
-        points = {*self.intent.level_breakpoints, *self.retention_points}
+        # every instant the state may change, but follow-ups turning overdue, which
+        # customer_states adds from each interval's own due time
+        points = {*self.intent.level_breakpoints, *self.retention.breakpoints}
         points.update(t + HOLD_DAYS for t in self.contacts)
         self.breakpoints = sorted(in_utc(t) for t in points)
         self._intent: tuple[int, IntentView] | None = None
@@ -136,7 +127,7 @@ class _Timeline:
 
     def at(self, at: datetime) -> tuple[CustomerState | None, datetime | None]:
         at = in_utc(at)
-        k = bisect_right(self.times, at)
+        k = bisect_right(self.intent.times, at)
         if k == 0:
             return None, None
         intent = self._intent_at(at)
@@ -167,7 +158,7 @@ class _Timeline:
         return self._intent[1]
 
     def _retention_at(self, at: datetime) -> RetentionView:
-        i = bisect_right(self.retention_points, at)
+        i = bisect_right(self.retention.breakpoints, at)
         if self._retention is None or self._retention[0] != i:
             self._retention = (i, self.retention.at(at))
         return self._retention[1]

@@ -93,9 +93,11 @@ def retention_breakpoints(
     sorted and unique: the touchpoints, the day thresholds after each possible last_service,
     maintenances leaving the loyal window, the tenure reached, warranty and 5-year ends, complaint
     SLAs breached (deadline + TICK), and repeat_repair / dissatisfied_resolution windows ending."""
+    return list(retention_timeline(history(touchpoints), rules, standards).breakpoints)
+
+
+def _breakpoints(hist: History, rules: Rules, in_force: StandardsLookup) -> list[datetime]:
     r = rules.retention
-    hist = history(touchpoints)
-    in_force = in_force_or_defaults(rules, standards)
     out = {tp.occurred_at for tp in hist}
     for tp in hist:
         if not isinstance(tp, Delivery | Maintenance):
@@ -160,6 +162,7 @@ class RetentionTimeline:
     def __init__(self, hist: History, rules: Rules, standards: StandardsLookup | None) -> None:
         self.rules = rules
         in_force = in_force_or_defaults(rules, standards)
+        self.breakpoints = _breakpoints(hist, rules, in_force)
         self.times = [in_utc(tp.occurred_at) for tp in hist]
         self.position = {tp.event_id: i for i, tp in enumerate(hist)}
         self.maintenances = _Kept(hist, Maintenance)

@@ -143,7 +143,7 @@ class _Tables:
             cursor.execute(
                 f"SELECT {cols} FROM {self.prefix}_{table.name} WHERE {table.key} IN ({marks})", chunk
             )
-            old += [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in cursor.fetchall()]
+            old += [_values(r) for r in cursor.fetchall()]
         at = [table.column_names.index(c) for c in summary.source_columns]
         new = [tuple(row[i] for i in at) for row in rows]
         self._apply(cursor, summary, summary.deltas(old, new))
@@ -158,7 +158,7 @@ class _Tables:
             if cursor.fetchall():
                 continue
             cursor.execute(f"SELECT {', '.join(summary.source_columns)} FROM {self.prefix}_{table.name}", ())
-            rows = [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in cursor.fetchall()]
+            rows = [_values(r) for r in cursor.fetchall()]
             self._apply(cursor, summary, summary.deltas([], rows))
 
     def _apply(self, cursor: Any, summary: Summary, deltas: Mapping[tuple[Any, ...], int]) -> None:
@@ -251,7 +251,7 @@ class PostgresViewRecorder(PostgresTrackingRecorder, _Tables):
     def select(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(self.render(sql), tuple(params), prepare=False)
-            return [tuple(r.values()) for r in curs.fetchall()]
+            return [_values(r) for r in curs.fetchall()]
 
     def clear(self) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -261,6 +261,11 @@ class PostgresViewRecorder(PostgresTrackingRecorder, _Tables):
                 f"DELETE FROM {self.tracking_table_name} WHERE application_name LIKE %s",
                 (f"{self.prefix}:%",),
             )
+
+
+def _values(row: Any) -> Row:
+    """A fetched row as a tuple (psycopg gives the library's dict rows, sqlite3 sequences)."""
+    return tuple(row.values()) if isinstance(row, dict) else tuple(row)
 
 
 class _Cursor:
