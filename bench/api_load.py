@@ -22,18 +22,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -42,6 +37,7 @@ from journey.engine import Engine
 from journey.logging import configure_logging
 from journey.settings import Settings
 from journey.touchpoints import parse_touchpoint
+from tests.browser import journey_serve
 
 BATCH = 2000
 
@@ -79,38 +75,6 @@ def sample_space(db: Path) -> tuple[list[str], list[str], datetime]:
     finally:
         engine.close()
     return sorted(customers), sorted(dealers), datetime.fromtimestamp(latest / 1e6, UTC)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(db: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = os.environ | {"JOURNEY_API_KEYS": ""}
-    cmd = [
-        sys.executable,
-        "-m",
-        "journey.cli",
-        "serve",
-        "--port",
-        str(port),
-        "--database-url",
-        f"sqlite:///{db}",
-        "--workers",
-        str(workers),
-    ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("journey serve did not answer /health within 60 s")
 
 
 class Connection:
@@ -259,13 +223,9 @@ def main() -> None:
         return
     customers, dealers, end = sample_space(args.db)
     print(f"store {args.db}: {len(customers):,} customers at {len(dealers)} dealers", flush=True)
-    port = free_port()
-    server = start_server(args.db, port, args.workers)
-    try:
-        asyncio.run(load(port, customers, dealers, end, args))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    serve_args = ("--workers", str(args.workers))
+    with journey_serve(f"sqlite:///{args.db}", env={"JOURNEY_API_KEYS": ""}, args=serve_args) as server:
+        asyncio.run(load(int(server.base.rsplit(":", 1)[1]), customers, dealers, end, args))
 
 
 if __name__ == "__main__":

@@ -48,3 +48,16 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBrok
         yield broker
     finally:
         broker.stop()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database on the test server, dropped after."""
+    import uuid
+
+    from tests.pg_server import drop_database, ensure_postgres, fresh_database
+
+    server = ensure_postgres()
+    name = f"t_kafka_{uuid.uuid4().hex[:10]}"
+    yield fresh_database(server, name)
+    drop_database(server, name)

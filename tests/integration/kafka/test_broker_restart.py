@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -15,8 +14,7 @@ from consumers.producer import produce_file
 from consumers.touchpoint_consumer import TouchpointConsumer, tracking_name
 from journey.demo_data import generate, write_jsonl
 from journey.engine import Engine
-from journey.settings import Settings
-from tests.integration.kafka.flows import recorded_event_ids
+from tests.integration.kafka.flows import kafka_settings, recorded_event_ids
 from tests.kafka_broker import KafkaBroker
 
 pytestmark = pytest.mark.kafka
@@ -31,15 +29,7 @@ def test_the_consumer_reconnects_after_a_broker_restart_and_loses_nothing(
     first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
     write_jsonl(data[: len(data) // 2], first)
     write_jsonl(data[len(data) // 2 :], second)
-    topic = f"restart-{uuid.uuid4().hex[:8]}"
-    kafka_broker.create_topic(topic, partitions=PARTITIONS)
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/restart.db",
-        kafka_bootstrap=kafka_broker.bootstrap,
-        kafka_topic=topic,
-        kafka_group=f"g-{topic}",
-        pii_key="test-key",
-    )
+    settings = kafka_settings(kafka_broker, f"sqlite:///{tmp_path}/restart.db", "restart", PARTITIONS)
     produce_file(first, settings)
     engine = Engine.open(settings)
     consumer = TouchpointConsumer(
@@ -73,10 +63,11 @@ def test_the_consumer_reconnects_after_a_broker_restart_and_loses_nothing(
     ids = recorded_event_ids(engine)
     assert len(ids) == len(data) and set(ids) == {tp["event_id"] for tp in data}
     probe = KafkaConsumer(bootstrap_servers=kafka_broker.bootstrap)
+    topic, group = settings.kafka_topic, settings.kafka_group
     ends = probe.end_offsets([TopicPartition(topic, p) for p in range(PARTITIONS)])
     probe.close()
-    assert {
-        tp.partition: engine.app.position(tracking_name(f"g-{topic}", topic, tp.partition)) for tp in ends
-    } == {tp.partition: end for tp, end in ends.items()}
+    assert {tp.partition: engine.app.position(tracking_name(group, topic, tp.partition)) for tp in ends} == {
+        tp.partition: end for tp, end in ends.items()
+    }
     assert engine.views.lag() == 0
     engine.close()

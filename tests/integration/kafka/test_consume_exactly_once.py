@@ -4,18 +4,10 @@ SIGKILLed at random moments and restarted (on SQLite and on PostgreSQL)."""
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import signal
-import subprocess
-import sys
-import threading
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +19,17 @@ from consumers.touchpoint_consumer import TouchpointConsumer, tracking_name
 from journey.demo_data import generate, write_jsonl
 from journey.engine import Engine
 from journey.settings import Settings
-from tests.integration.kafka.flows import recorded_event_ids
+from tests.integration.kafka.flows import (
+    ConsumeProcess,
+    file_ingest_views,
+    kafka_settings,
+    recorded_event_ids,
+    views_of,
+)
 from tests.kafka_broker import KafkaBroker
 
 pytestmark = pytest.mark.kafka
 
-JOURNEY = Path(sys.executable).parent / "journey"
-PII_KEY = "test-key"
-AS_OF = (datetime(2025, 3, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
 PARTITIONS = 6
 #: The issue asks for 50,000; 20,000 keeps this test near two minutes on a 2-core box (see the note).
 CRASH_MESSAGES = 20_000
@@ -58,27 +53,7 @@ def make_data_set(directory: Path, customers: int, limit: int | None = None) -> 
     data = generate(customers=customers)[:limit]
     path = directory / f"demo-{customers}.jsonl"
     write_jsonl(data, path)
-    reference = Engine.open(Settings(database_url=f"sqlite:///{directory}/reference.db", pii_key=PII_KEY))
-    reference.ingest_file(path)
-    views = views_of(reference, data)
-    reference.close()
-    return DataSet(path, data, views)
-
-
-def views_of(engine: Engine, data: list[dict[str, Any]]) -> dict[str, Any]:
-    """Every customer's view and dealer's report at two instants, and every row of every view table."""
-    engine.views.catch_up()
-    customers = sorted({tp["customer_id"] for tp in data if tp.get("customer_id")})
-    dealers = sorted({tp["dealer_id"] for tp in data})
-    recorder = engine.views.recorder
-    return {
-        "customers": {(c, t): engine.customer(c, t) for c in customers for t in AS_OF},
-        "reports": {(d, t): engine.report(d, t) for d in dealers for t in AS_OF},
-        "tables": {
-            p.table.name: sorted(map(repr, recorder.select(f"SELECT * FROM {{{p.table.name}}}")))
-            for p in engine.views.parts
-        },
-    }
+    return DataSet(path, data, file_ingest_views(path, data, directory))
 
 
 def assert_positions_at_end(engine: Engine, bootstrap: str, settings: Settings) -> None:
@@ -91,66 +66,6 @@ def assert_positions_at_end(engine: Engine, bootstrap: str, settings: Settings) 
         for tp in tps
     }
     assert stored == ends
-
-
-def kafka_settings(broker: KafkaBroker, database_url: str, name: str) -> Settings:
-    topic = f"{name}-{uuid.uuid4().hex[:8]}"
-    broker.create_topic(topic, partitions=PARTITIONS)
-    return Settings(
-        database_url=database_url,
-        kafka_bootstrap=broker.bootstrap,
-        kafka_topic=topic,
-        kafka_group=f"journey-ingest-{topic}",
-        pii_key=PII_KEY,
-    )
-
-
-class ConsumeProcess:
-    """`journey consume` as a subprocess, its JSON log lines collected as they come."""
-
-    def __init__(self, settings: Settings, *args: str) -> None:
-        env = {**os.environ, "JOURNEY_PII_KEY": settings.pii_key}
-        command = [str(JOURNEY), "consume", "--bootstrap-servers", settings.kafka_bootstrap]
-        command += ["--topic", settings.kafka_topic, "--group", settings.kafka_group]
-        command += ["--database-url", settings.database_url, *args]
-        self.proc = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
-        )
-        self.logs: list[dict[str, Any]] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            try:
-                self.logs.append(json.loads(line))
-            except ValueError:
-                self.logs.append({"event": "text", "line": line.decode(errors="replace")})
-
-    def wait_for(self, event: str, timeout: float) -> bool:
-        """Wait for a log line of this event (one naming some partitions, if it names any)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(e.get("event") == event and e.get("partitions", [0]) for e in list(self.logs)):
-                return True
-            if self.proc.poll() is not None:
-                return False
-            time.sleep(0.05)
-        return False
-
-    def finish(self, timeout: float) -> tuple[int, dict[str, Any]]:
-        """Wait for the exit (stderr stays with the reader thread); the exit code and the stats it printed."""
-        self.proc.wait(timeout=timeout)
-        self._reader.join(timeout=5)
-        assert self.proc.stdout is not None
-        out = self.proc.stdout.read()
-        lines = out.decode().strip().splitlines()
-        return self.proc.returncode, (json.loads(lines[-1]) if lines else {})
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=30)
 
 
 def crash_and_finish(settings: Settings, seed: int) -> tuple[int, int]:
@@ -187,20 +102,10 @@ def demo_300(tmp_path_factory: pytest.TempPathFactory) -> DataSet:
     return make_data_set(tmp_path_factory.mktemp("demo300"), customers=300)
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    from tests.pg_server import drop_database, ensure_postgres, fresh_database
-
-    server = ensure_postgres()
-    name = f"t_kafka_{uuid.uuid4().hex[:10]}"
-    yield fresh_database(server, name)
-    drop_database(server, name)
-
-
 def test_a_topic_consumed_in_pieces_gives_the_views_of_a_file_ingest(
     kafka_broker: KafkaBroker, demo_300: DataSet, tmp_path: Path
 ) -> None:
-    settings = kafka_settings(kafka_broker, f"sqlite:///{tmp_path}/consumed.db", "pieces")
+    settings = kafka_settings(kafka_broker, f"sqlite:///{tmp_path}/consumed.db", "pieces", PARTITIONS)
     produce_file(demo_300.path, settings)
     replayed = tmp_path / "replayed.jsonl"  # an upstream re-publishing 500 touchpoints (new offsets)
     replayed.write_bytes(b"".join(demo_300.path.read_bytes().splitlines(keepends=True)[1000:1500]))
@@ -227,7 +132,7 @@ def demo_crash(tmp_path_factory: pytest.TempPathFactory) -> DataSet:
 def test_sigkilled_consumer_applies_every_touchpoint_exactly_once(
     kafka_broker: KafkaBroker, demo_crash: DataSet, tmp_path: Path
 ) -> None:
-    settings = kafka_settings(kafka_broker, f"sqlite:///{tmp_path}/crash.db", "crash")
+    settings = kafka_settings(kafka_broker, f"sqlite:///{tmp_path}/crash.db", "crash", PARTITIONS)
     assert produce_file(demo_crash.path, settings) == CRASH_MESSAGES
 
     landed, code = crash_and_finish(settings, seed=20260501)
@@ -242,7 +147,7 @@ def test_sigkilled_consumer_applies_every_touchpoint_exactly_once(
 def test_sigkilled_consumer_applies_every_touchpoint_exactly_once_on_postgresql(
     kafka_broker: KafkaBroker, demo_300: DataSet, postgres_url: str
 ) -> None:
-    settings = kafka_settings(kafka_broker, postgres_url, "crash-pg")
+    settings = kafka_settings(kafka_broker, postgres_url, "crash-pg", PARTITIONS)
     produce_file(demo_300.path, settings)
 
     landed, code = crash_and_finish(settings, seed=7)
@@ -256,7 +161,7 @@ def test_sigkilled_consumer_applies_every_touchpoint_exactly_once_on_postgresql(
 def test_sigterm_and_sigint_finish_the_batch_in_hand_and_exit_0(
     kafka_broker: KafkaBroker, demo_300: DataSet, tmp_path: Path
 ) -> None:
-    settings = kafka_settings(kafka_broker, f"sqlite:///{tmp_path}/signals.db", "signals")
+    settings = kafka_settings(kafka_broker, f"sqlite:///{tmp_path}/signals.db", "signals", PARTITIONS)
     produce_file(demo_300.path, settings)
 
     stopped = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,8 @@ from kafka import KafkaConsumer, KafkaProducer
 from consumers.touchpoint_consumer import TouchpointConsumer
 from journey.demo_data import generate
 from journey.engine import Engine
-from journey.settings import Settings
 from journey.touchpoints import DEALER_TYPES
-from tests.integration.kafka.flows import recorded_event_ids
+from tests.integration.kafka.flows import kafka_settings, recorded_event_ids
 from tests.kafka_broker import KafkaBroker
 
 pytestmark = pytest.mark.kafka
@@ -58,8 +56,8 @@ def dealer_level_with_customer_key(tp: dict[str, Any], n: int) -> tuple[bytes, b
 def test_malformed_messages_go_to_the_dlq_with_their_reason_and_the_good_ones_are_applied(
     kafka_broker: KafkaBroker, tmp_path: Path
 ) -> None:
-    topic = f"dlq-{uuid.uuid4().hex[:8]}"
-    kafka_broker.create_topic(topic, partitions=3)
+    settings = kafka_settings(kafka_broker, f"sqlite:///{tmp_path}/dlq.db", "dlq", partitions=3)
+    topic = settings.kafka_topic
     good = generate(customers=80, seed=11)
     customer_tps = [tp for tp in good if tp.get("customer_id")]
     dealer_tps = [tp for tp in good if not tp.get("customer_id")]
@@ -76,13 +74,6 @@ def test_malformed_messages_go_to_the_dlq_with_their_reason_and_the_good_ones_ar
     producer.flush()
     sent = {(f.get().partition, f.get().offset): (key, value, field) for f, key, value, field in futures}
     producer.close()
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/dlq.db",
-        kafka_bootstrap=kafka_broker.bootstrap,
-        kafka_topic=topic,
-        kafka_group=f"g-{topic}",
-        pii_key="test-key",
-    )
     engine = Engine.open(settings)
 
     stats = TouchpointConsumer(engine, settings, idle_exit=3).run()
