@@ -117,9 +117,9 @@ class _Timeline:
         self.contacts = [in_utc(tp.occurred_at) for tp in hist if is_contact(tp)]
         self.intent = intent_timeline(hist, rules)
         self.retention = retention_timeline(hist, rules, standards)
-        # every instant the state may change, but follow-ups turning overdue, which
-        # customer_states adds from each interval's own due time
-        points = {*self.intent.level_breakpoints, *self.retention.breakpoints}
+        # every instant the state may change (the home dealer at each touchpoint), but
+        # follow-ups turning overdue, which customer_states adds from each interval's own due time
+        points = {*self.intent.times, *self.intent.level_breakpoints, *self.retention.breakpoints}
         points.update(t + HOLD_DAYS for t in self.contacts)
         self.breakpoints = sorted(in_utc(t) for t in points)
         self._intent: tuple[int, IntentView] | None = None

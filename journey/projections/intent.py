@@ -157,7 +157,7 @@ def _level_breakpoints(hist: list[AnyTouchpoint], rules: Rules) -> list[datetime
 class _Lead:
     """The customer's current lead: open, or lost (F) until the next sales touchpoint.
 
-    ``support``: (tp, signal, grade, window end) for every grade a signal of the lead supports."""
+    ``support``: (tp, signal, grade, window end in UTC) for every grade a signal of the lead supports."""
 
     opened: AnyTouchpoint
     sales: tuple[AnyTouchpoint, ...]
@@ -190,6 +190,14 @@ class IntentTimeline:
         self.times = [in_utc(tp.occurred_at) for tp in hist]
         self.level_breakpoints = _level_breakpoints(hist, rules)
         self._sales = [i for i, tp in enumerate(hist) if is_sales_touchpoint(tp)]
+        # what each sales touchpoint brings to its lead, worked out once
+        self._support = {
+            i: [
+                (hist[i], signal, grade, in_utc(hist[i].occurred_at + window * DAY))
+                for signal, grade, window in _support_windows(hist[i], rules)
+            ]
+            for i in self._sales
+        }
         folds: list[Fold] = [(None, None)]
         head: _Head | None = None
         closer: AnyTouchpoint | None = None
@@ -198,9 +206,20 @@ class IntentTimeline:
             folds.append((head, closer))
         self._folds = folds
         self._leads: dict[int, _Lead] = {}
+        self._views: dict[datetime, IntentView] = {}
 
     def at(self, at: datetime, *, with_since: bool = True) -> IntentView:
-        """intent_at(hist, at)."""
+        """intent_at(hist, at); without ``since``, remembered per instant (the intervals and the
+        follow-up schedule both sample the level breakpoints)."""
+        at = in_utc(at)
+        if with_since:
+            return self._at(at, with_since=True)
+        view = self._views.get(at)
+        if view is None:
+            view = self._views[at] = self._at(at, with_since=False)
+        return view
+
+    def _at(self, at: datetime, *, with_since: bool) -> IntentView:
         lead, closer = self._state(at)
         if lead is None:
             return NO_INTENT if closer is None else replace(NO_INTENT, decided_by=(closer.event_id,))
@@ -219,6 +238,7 @@ class IntentTimeline:
         )
 
     def level_at(self, at: datetime) -> str | None:
+        at = in_utc(at)
         lead, _ = self._state(at)
         return None if lead is None else _level(lead, _active_support(lead, at))
 
@@ -234,15 +254,9 @@ class IntentTimeline:
         if lead is None:
             head = self._folds[k][0]
             assert head is not None
-            sales = tuple(
-                self.hist[i]
-                for i in self._sales[bisect_left(self._sales, head.start) : bisect_left(self._sales, k)]
-            )
-            support = tuple(
-                (tp, signal, grade, tp.occurred_at + window * DAY)
-                for tp in sales
-                for signal, grade, window in _support_windows(tp, self.rules)
-            )
+            indexes = self._sales[bisect_left(self._sales, head.start) : bisect_left(self._sales, k)]
+            sales = tuple(self.hist[i] for i in indexes)
+            support = tuple(entry for i in indexes for entry in self._support[i])
             orders = tuple(tp for tp in sales if isinstance(tp, OrderPlaced))
             contacts = [tp.occurred_at for tp in sales if is_reached_sales_contact(tp)]
             lead = self._leads[k] = _Lead(
@@ -324,8 +338,9 @@ def _support_windows(tp: AnyTouchpoint, rules: Rules) -> list[tuple[str, str, in
 
 
 def _active_support(lead: _Lead, at: datetime) -> Support:
-    """(tp, signal, grade) for every grade a signal of the lead supports at `at` (window [t, t+w))."""
-    return [(tp, signal, grade) for tp, signal, grade, until in lead.support if tp.occurred_at <= at < until]
+    """(tp, signal, grade) for every grade a signal of the lead supports at `at` (in UTC): window
+    [t, t+w), where t <= at holds already (the lead is the fold of the touchpoints <= at)."""
+    return [(tp, signal, grade) for tp, signal, grade, until in lead.support if at < until]
 
 
 def _decided_by(lead: _Lead, level: str, support: Support) -> tuple[str, ...]:

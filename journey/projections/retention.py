@@ -52,6 +52,11 @@ FLAGS: tuple[str, ...] = (
 )
 
 
+#: The only touchpoints retention_at reads (a complaint callback only through its complaint's
+#: SLA breakpoint): retention cannot change at the others.
+READ_KINDS = (Delivery, Maintenance, CustomerRegistered, Survey, Complaint, ComplaintResolved)
+
+
 @dataclass(frozen=True)
 class RetentionView:
     """A customer's retention status at T, its car and flags, and the touchpoints that decided them."""
@@ -90,7 +95,7 @@ def retention_breakpoints(
     standards: StandardsLookup | None = None,
 ) -> list[datetime]:
     """Every instant at which retention_at may change (all fields but days_since_last_service),
-    sorted and unique: the touchpoints, the day thresholds after each possible last_service,
+    sorted and unique: the touchpoints it reads (READ_KINDS), the day thresholds after each possible last_service,
     maintenances leaving the loyal window, the tenure reached, warranty and 5-year ends, complaint
     SLAs breached (deadline + TICK), and repeat_repair / dissatisfied_resolution windows ending."""
     return list(retention_timeline(history(touchpoints), rules, standards).breakpoints)
@@ -98,7 +103,7 @@ def retention_breakpoints(
 
 def _breakpoints(hist: History, rules: Rules, in_force: StandardsLookup) -> list[datetime]:
     r = rules.retention
-    out = {tp.occurred_at for tp in hist}
+    out = {tp.occurred_at for tp in hist if isinstance(tp, READ_KINDS)}
     for tp in hist:
         if not isinstance(tp, Delivery | Maintenance):
             continue
