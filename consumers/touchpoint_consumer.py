@@ -1,8 +1,8 @@
 """`journey consume`: the Kafka consumer of touchpoints, effectively exactly once.
 
 Each polled batch is validated against the contract; rejected messages go to the dead-letter
-topic (flushed first), then each partition's good touchpoints are recorded together with the
-partition's next offset in one transaction (`JourneyApplication.ingest(..., tracking=...)`).
+topic (flushed first), then the good touchpoints of every partition of the poll are recorded in
+one transaction together with each partition's next offset (`JourneyApplication.ingest_tracked`).
 The event store's tracking record is the consumer's position: on assignment a partition is
 sought to it, so a crash anywhere replays at most the batch in hand, and that replay is
 recognised (position already recorded, event_id already recorded). Offsets are committed to
@@ -39,6 +39,7 @@ from kafka.errors import KafkaConnectionError, KafkaError
 from consumers.dead_letters import DeadLetters
 from consumers.kafka_config import consumer_config
 from consumers.validation import touchpoint_of
+from journey.application import TrackedBatch
 from journey.engine import Engine
 from journey.errors import InvalidTouchpointError, StoreUnavailableError
 from journey.settings import Settings
@@ -48,7 +49,7 @@ log = structlog.get_logger()
 
 T = TypeVar("T")
 
-BATCH_SIZE = 2000  # per poll; each partition's share is one transaction with its position
+BATCH_SIZE = 2000  # per poll; one transaction with a position per partition
 POLL_TIMEOUT_MS = 500
 PROGRESS_EVERY_S = 5.0
 VIEWS_MAX_DELAY_S = 30.0
@@ -134,6 +135,11 @@ class PartitionBatch:
     @property
     def next_offset(self) -> int:
         return int(self.records[-1].offset) + 1
+
+    def tracked(self, group: str, topic: str) -> TrackedBatch:
+        """The good touchpoints with the partition's next offset as their tracked position."""
+        name = tracking_name(group, topic, self.partition.partition)
+        return TrackedBatch(Tracking(name, self.next_offset), self.good)
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -415,9 +421,7 @@ class TouchpointConsumer:
         if rejected:
             self._retry("dead_letter", lambda: self._dead_letter(dead_letters, batches))
             self.stats.rejected += rejected
-        for batch in batches:
-            with structlog.contextvars.bound_contextvars(partition=batch.partition.partition):
-                self._retry("ingest", partial(self._record, batch))
+        self._retry("ingest", partial(self._record, batches))
         self.stats.batches += 1
         self.stats.last_write_at = time.time()
         self._commit(consumer, {b.partition: b.next_offset for b in batches})
@@ -428,17 +432,21 @@ class TouchpointConsumer:
                 dead_letters.send(record, error)
         dead_letters.flush()
 
-    def _record(self, batch: PartitionBatch) -> None:
-        partition = batch.partition.partition
-        tracking = Tracking(tracking_name(self.group, self.topic, partition), batch.next_offset)
-        outcome = self.engine.app.ingest(batch.good, tracking=tracking)
-        self._positions[partition] = batch.next_offset
+    def _record(self, batches: list[PartitionBatch]) -> None:
+        """Every partition's good touchpoints in one transaction, with one position per partition."""
+        outcome = self.engine.app.ingest_tracked([b.tracked(self.group, self.topic) for b in batches])
+        for batch in batches:
+            self._positions[batch.partition.partition] = batch.next_offset
+            self.stats.partitions.add(batch.partition.partition)
         self.stats.applied += outcome.applied
         self.stats.duplicates += outcome.duplicates
-        self.stats.partitions.add(partition)
         if outcome.applied:
             self._views_pending = True
-        log.debug("batch_recorded", next_offset=batch.next_offset, applied=outcome.applied)
+        log.debug(
+            "poll_recorded",
+            positions={b.partition.partition: b.next_offset for b in batches},
+            applied=outcome.applied,
+        )
 
     def _commit(self, consumer: Any, offsets: Mapping[Any, int], *, sync: bool = False) -> None:
         """Tell Kafka the positions too (for lag monitoring); the store's tracking stays the truth."""

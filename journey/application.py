@@ -10,11 +10,12 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import Application, ProcessingEvent, project_aggregate
 from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
@@ -26,12 +27,25 @@ from eventsourcing.persistence import (
 from journey.aggregates import CustomerJourney, Dealer, TouchpointLedger
 from journey.errors import StoreUnavailableError
 from journey.privacy import redact
+from journey.recorders import RECORDER_TOPICS, histories
 from journey.settings import eventsourcing_env
 from journey.touchpoints import AnyTouchpoint, load_touchpoint, stored_form
 
 log = structlog.get_logger()
 
 MAX_CONFLICT_RETRIES = 5
+LEDGER_IDS_CACHED = 200_000
+
+
+@lru_cache(maxsize=LEDGER_IDS_CACHED)
+def ledger_id(cls: type[TouchpointLedger], key: str) -> UUID:
+    """The aggregate id of a customer's or dealer's ledger (a uuid5, worth remembering)."""
+    return cls.id_for(key)
+
+
+def ledger_of(tp: AnyTouchpoint) -> tuple[type[TouchpointLedger], str]:
+    """The ledger a touchpoint is recorded on: its customer's, or its dealer's for dealer-level types."""
+    return (Dealer, tp.dealer_id) if tp.customer_id is None else (CustomerJourney, tp.customer_id)
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,14 @@ class Recorded:
 
     touchpoint: AnyTouchpoint
     recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class TrackedBatch:
+    """Touchpoints read from an upstream (e.g. a Kafka partition) and the position after them."""
+
+    position: Tracking
+    touchpoints: Sequence[AnyTouchpoint]
 
 
 @dataclass
@@ -72,6 +94,7 @@ class JourneyApplication(Application[UUID]):
                 "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
             }
         )
+        base["PROCESS_RECORDER_TOPIC"] = RECORDER_TOPICS[base["PERSISTENCE_MODULE"]]
         base.update(env or {})
         try:
             super().__init__(env=base)
@@ -96,21 +119,49 @@ class JourneyApplication(Application[UUID]):
 
     def ingest(self, touchpoints: Sequence[AnyTouchpoint], tracking: Tracking | None = None) -> IngestOutcome:
         """Record a batch in one transaction (with ``tracking`` when given); each event_id once."""
+        if tracking is None:
+            outcome = self._ingest([], touchpoints)
+            assert outcome is not None  # only a position can be already recorded
+            return outcome
+        return self.ingest_tracked([TrackedBatch(tracking, touchpoints)])
+
+    def ingest_tracked(self, batches: Sequence[TrackedBatch]) -> IngestOutcome:
+        """Record several upstreams' batches in one transaction together with each one's position;
+        each event_id once. A batch whose position is already recorded (a replay) counts as
+        duplicates and the others are recorded without it."""
+        pending = list(batches)
+        outcome = IngestOutcome()
+        while pending:
+            recorded = self._ingest(pending, [tp for b in pending for tp in b.touchpoints])
+            if recorded is not None:
+                outcome += recorded
+                return outcome
+            done = [self._position_already_recorded(b.position) for b in pending]
+            for batch in (b for b, d in zip(pending, done, strict=True) if d):
+                log.info("batch_already_recorded", tracking=batch.position.application_name)
+                outcome.duplicates += len(batch.touchpoints)
+            pending = [b for b, d in zip(pending, done, strict=True) if not d]
+        return outcome
+
+    def _ingest(
+        self, batches: Sequence[TrackedBatch], touchpoints: Sequence[AnyTouchpoint]
+    ) -> IngestOutcome | None:
+        """Record touchpoints with the batches' positions, retrying write conflicts; None if a
+        position did not advance (some batch was recorded already)."""
+        positions = [b.position for b in batches]
         for attempt in range(MAX_CONFLICT_RETRIES):
             loaded: dict[UUID, TouchpointLedger] = {}
             try:
-                outcome = self._record_batch(touchpoints, tracking, loaded)
+                return self._record_batch(touchpoints, positions, loaded)
             except IntegrityError:
                 self._evict(loaded)
-                if tracking is not None and self._position_already_recorded(tracking):
-                    log.info("batch_already_recorded", tracking=tracking.application_name)
-                    return IngestOutcome(duplicates=len(touchpoints))
+                if any(self._position_already_recorded(p) for p in positions):
+                    return None
                 log.info("ingest_conflict_retry", attempt=attempt + 1, aggregates=len(loaded))
                 continue
             except BaseException:
                 self._evict(loaded)
                 raise
-            return outcome
         raise StoreUnavailableError(
             f"ingest: gave up after {MAX_CONFLICT_RETRIES} concurrent-write conflicts"
         )
@@ -118,34 +169,47 @@ class JourneyApplication(Application[UUID]):
     def _record_batch(
         self,
         touchpoints: Sequence[AnyTouchpoint],
-        tracking: Tracking | None,
+        positions: Sequence[Tracking],
         loaded: dict[UUID, TouchpointLedger],
     ) -> IngestOutcome:
         outcome = IngestOutcome()
-        for tp in touchpoints:
-            ledger = self._ledger_for(tp, loaded)
+        for tp, ledger in zip(touchpoints, self._ledgers(touchpoints, loaded), strict=True):
             if ledger.record(stored_form(redact(tp, self._pii_key))):
                 outcome.applied += 1
             else:
                 outcome.duplicates += 1
-        processing = ProcessingEvent[UUID](tracking=tracking)
-        processing.collect_events(*loaded.values())
-        if processing.events or tracking is not None:
+        processing = ProcessingEvent[UUID]()
+        processing.collect_events(*loaded.values(), positions=positions)
+        if processing.events or positions:
             self._record(processing)
         return outcome
 
-    def _ledger_for(self, tp: AnyTouchpoint, loaded: dict[UUID, TouchpointLedger]) -> TouchpointLedger:
-        cls: type[TouchpointLedger]
-        cls, key = (Dealer, tp.dealer_id) if tp.customer_id is None else (CustomerJourney, tp.customer_id)
-        agg_id = cls.id_for(key)
-        ledger = loaded.get(agg_id)
-        if ledger is None:
+    def _ledgers(
+        self, touchpoints: Sequence[AnyTouchpoint], loaded: dict[UUID, TouchpointLedger]
+    ) -> list[TouchpointLedger]:
+        """Each touchpoint's ledger, from the aggregate cache or, for all the others at once, the store."""
+        ids = [ledger_id(*ledger_of(tp)) for tp in touchpoints]
+        cache = self.repository.cache
+        missing: dict[UUID, AnyTouchpoint] = {}
+        for agg_id, tp in zip(ids, touchpoints, strict=True):
+            if agg_id in loaded or agg_id in missing:
+                continue
             try:
-                ledger = self.repository.get(agg_id)
-            except AggregateNotFoundError:
-                ledger = cls(key)
-            loaded[agg_id] = ledger
-        return ledger
+                if cache is None:
+                    raise KeyError(agg_id)
+                loaded[agg_id] = cast(TouchpointLedger, cache.get(agg_id))
+            except KeyError:
+                missing[agg_id] = tp
+        stored = histories(self.process_recorder, list(missing)) if missing else {}
+        for agg_id, tp in missing.items():
+            events = stored.get(agg_id)
+            if events:
+                ledger = project_aggregate(None, map(self.mapper.to_domain_event, events))
+                loaded[agg_id] = cast(TouchpointLedger, ledger)
+            else:
+                cls, key = ledger_of(tp)
+                loaded[agg_id] = cls(key)
+        return [loaded[agg_id] for agg_id in ids]
 
     def _evict(self, loaded: dict[UUID, Any]) -> None:
         cache = self.repository.cache
