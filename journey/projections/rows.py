@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from uuid import UUID
 
 from journey.application import JourneyApplication
+from journey.ledger_reads import histories
 from journey.projections.catalog import PARTS
 from journey.projections.history import history
 from journey.projections.parts import ViewPart, dealer_key
@@ -15,8 +17,8 @@ from journey.projections.store import Row
 from journey.rules import Rules
 from journey.touchpoints import AnyTouchpoint
 
-#: (kind, key): ("customer", customer_id) or ("dealer", dealer_id)
-Job = tuple[str, str]
+#: (kind, ledger): ("customer", the customer's aggregate id) or ("dealer", the dealer's)
+Job = tuple[str, UUID]
 #: table -> key -> the complete rows of that key
 Changes = dict[str, dict[str, list[Row]]]
 
@@ -30,19 +32,30 @@ class RowBuilder:
     parts: Sequence[ViewPart] = PARTS
 
     def changes_for(self, jobs: Iterable[Job]) -> Changes:
-        """The complete new rows, per table and key, of the given customers and dealers."""
+        """The complete new rows, per table and key, of the given customers and dealers (their
+        histories read together)."""
+        jobs = list(jobs)
         changes: Changes = {p.table.name: {} for p in self.parts}
         lookups: dict[frozenset[str], StandardsLookup] = {}
-        for kind, key in jobs:
-            if kind == "dealer":
-                own = history(r.touchpoint for r in self.app.dealer_history(key))
-                for part in self.parts:
-                    changes[part.table.name][dealer_key(key)] = part.dealer_rows(key, own, self.rules)
+        read = histories(self.app, (ledger for _, ledger in jobs))
+        for kind, ledger in jobs:
+            touchpoints = history(r.touchpoint for r in read.get(ledger, ()))
+            if not touchpoints:
                 continue
-            touchpoints = history(r.touchpoint for r in self.app.customer_history(key))
+            if kind == "dealer":
+                dealer_id = touchpoints[0].dealer_id
+                for part in self.parts:
+                    changes[part.table.name][dealer_key(dealer_id)] = part.dealer_rows(
+                        dealer_id, touchpoints, self.rules
+                    )
+                continue
+            customer_id = touchpoints[0].customer_id
+            assert customer_id is not None
             standards = self._standards(touchpoints, lookups)
             for part in self.parts:
-                changes[part.table.name][key] = part.customer_rows(key, touchpoints, self.rules, standards)
+                changes[part.table.name][customer_id] = part.customer_rows(
+                    customer_id, touchpoints, self.rules, standards
+                )
         return changes
 
     def _standards(

@@ -2,38 +2,34 @@
 rows of every customer (and dealer) a range of events touched, with the tracking record
 in the same transaction (exactly-once views, DESIGN.md).
 
-SQLite's recorder cannot be subscribed to, so the runner pulls with
-``select_notifications`` on both databases; it runs after every ingest, in the consumer
-after every batch, and in `journey rebuild` into fresh tables.
+SQLite's recorder cannot be subscribed to, so the runner pulls on both databases: the
+ledgers a range of notifications touched, then their whole histories, many per query
+(journey/ledger_reads.py); it runs after every ingest, in the consumer after every batch,
+and in `journey rebuild` into fresh tables.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from uuid import UUID
 
 import structlog
 from eventsourcing.persistence import Tracking
 
+from journey.aggregates import CustomerJourney
 from journey.application import JourneyApplication
+from journey.ledger_reads import histories, touched
 from journey.locks import exclusive
 from journey.projections.catalog import PARTS
 from journey.projections.parts import ViewPart
-from journey.projections.rows import RowBuilder
+from journey.projections.rows import Job, RowBuilder
 from journey.projections.state_view import CUSTOMER_STATE
 from journey.projections.store import ViewRecorder, open_view_recorder
 from journey.projections.workers import MIN_JOBS_PER_WORKER, WorkerSpec, row_stream
 from journey.rules import Rules
 
 log = structlog.get_logger()
-
-
-@dataclass
-class Affected:
-    """The customers and dealers whose views a range of events changes."""
-
-    customers: set[str] = field(default_factory=set)
-    dealers: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -77,7 +73,7 @@ class Views:
         """Notifications recorded but not yet projected."""
         return (self.app.recorder.max_notification_id() or 0) - self.position()
 
-    def catch_up(self, page_size: int = 5000, chunk: int = 500, stop: int | None = None) -> int:
+    def catch_up(self, chunk: int = 500, stop: int | None = None) -> int:
         """Project every notification recorded so far; returns how many were processed.
 
         Each affected customer is recomputed once, from its whole history, however many of
@@ -88,17 +84,17 @@ class Views:
         database take turns (a lock), so an older snapshot never overwrites a newer one.
         """
         with exclusive(self.app.database_url, f"views-{self.recorder.prefix}"):
-            return self._catch_up(page_size, chunk, stop)
+            return self._catch_up(chunk, stop)
 
-    def _catch_up(self, page_size: int, chunk: int, stop: int | None) -> int:
+    def _catch_up(self, chunk: int, stop: int | None) -> int:
         start = self.position()
         stop = stop if stop is not None else self.app.recorder.max_notification_id() or 0
         if stop <= start:
             return 0
-        affected = self._affected(start, stop, page_size)
-        affected.customers |= self._customers_of(affected.dealers)
-        jobs: list[tuple[str, str]] = [("dealer", d) for d in sorted(affected.dealers)]
-        jobs += [("customer", c) for c in sorted(affected.customers)]
+        ledgers = touched(self.app, start, stop)
+        customers = set(ledgers.customers) | self._customers_of(ledgers.dealers)
+        jobs: list[Job] = [("dealer", d) for d in ledgers.dealers]
+        jobs += [("customer", c) for c in sorted(customers)]
         chunks = [jobs[i : i + chunk] for i in range(0, len(jobs), chunk)] or [[]]
         spec = self.worker_spec
         with row_stream(self.rows, spec, chunks, self.workers, self.min_jobs_per_worker) as stream:
@@ -109,38 +105,19 @@ class Views:
         log.info(
             "views_caught_up",
             notifications=stop - start,
-            customers=len(affected.customers),
+            customers=len(customers),
             position=stop,
             workers=self.last_workers,
         )
         return stop - start
 
-    def _affected(self, start: int, stop: int, page_size: int) -> Affected:
-        affected = Affected()
-        position = start
-        while position < stop:
-            page = self.app.recorder.select_notifications(
-                position, page_size, stop=stop, inclusive_of_start=False
-            )
-            if not page:
-                break
-            for n in page:
-                tp = getattr(self.app.mapper.to_domain_event(n), "touchpoint", None)
-                if tp is None:
-                    continue
-                if tp.get("customer_id") is None:
-                    affected.dealers.add(tp["dealer_id"])
-                else:
-                    affected.customers.add(tp["customer_id"])
-            position = page[-1].id
-        return affected
-
-    def _customers_of(self, dealers: set[str]) -> set[str]:
+    def _customers_of(self, dealers: list[UUID]) -> set[UUID]:
         """Customers whose views depend on a dealer's standards: all who ever had it as home dealer."""
-        found: set[str] = set()
-        for dealer in dealers:
+        found: set[UUID] = set()
+        for own in histories(self.app, dealers).values():
             rows = self.recorder.select(
-                f"SELECT DISTINCT customer_id FROM {{{CUSTOMER_STATE.name}}} WHERE dealer_id = ?", [dealer]
+                f"SELECT DISTINCT customer_id FROM {{{CUSTOMER_STATE.name}}} WHERE dealer_id = ?",
+                [own[0].touchpoint.dealer_id],
             )
-            found.update(r[0] for r in rows)
+            found.update(CustomerJourney.id_for(r[0]) for r in rows)
         return found
