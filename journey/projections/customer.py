@@ -105,6 +105,11 @@ def customer_view(
     }
 
 
+#: CustomerState without its interval (valid_from, valid_to): the fields from dealer_id on, in order.
+StateValue = tuple[Any, ...]
+OVERDUE = 8  # the index of overdue_follow_up in a StateValue
+
+
 class _Timeline:
     """A customer's state at any instant, from one pass over its history.
 
@@ -125,7 +130,9 @@ class _Timeline:
         self._intent: tuple[int, IntentView] | None = None
         self._retention: tuple[int, RetentionView] | None = None
 
-    def at(self, at: datetime) -> tuple[CustomerState | None, datetime | None]:
+    def at(self, at: datetime) -> tuple[StateValue | None, datetime | None]:
+        """The state at T (all but its interval; None before the first touchpoint) and the
+        follow-up due time in force at T."""
         at = in_utc(at)
         k = bisect_right(self.intent.times, at)
         if k == 0:
@@ -135,21 +142,19 @@ class _Timeline:
         due = intent.next_follow_up_due
         # DOMAIN.md, hold rate: any reached contact or touchpoint in (T-365d, T]
         held = bisect_right(self.contacts, at) > bisect_right(self.contacts, at - HOLD_DAYS)
-        state = CustomerState(
-            valid_from=at,
-            valid_to=None,
-            dealer_id=self.hist[k - 1].dealer_id,
-            intent_level=intent.level,
-            retention_status=retention.status,
-            owner=retention.status != "prospect",
-            car_age_segment=retention.car_age_segment,
-            usage=retention.usage,
-            flags=retention.flags,
-            held=held,
-            overdue_follow_up=due is not None and at > due,
-            decided_by=tuple(sorted({*intent.decided_by, *retention.decided_by})),
+        value = (
+            self.hist[k - 1].dealer_id,
+            intent.level,
+            retention.status,
+            retention.status != "prospect",
+            retention.car_age_segment,
+            retention.usage,
+            retention.flags,
+            held,
+            due is not None and at > due,
+            tuple(sorted({*intent.decided_by, *retention.decided_by})),
         )
-        return state, due
+        return value, due
 
     def _intent_at(self, at: datetime) -> IntentView:
         i = bisect_right(self.intent.level_breakpoints, at)
@@ -169,14 +174,8 @@ def state_at(
 ) -> tuple[CustomerState | None, datetime | None]:
     """The piecewise-constant part of the view at T (None before the first touchpoint), and
     the follow-up due time in force at T."""
-    return _Timeline(history(touchpoints), rules, standards).at(at)
-
-
-def _same(a: CustomerState, b: CustomerState) -> bool:
-    return a.__dict__ | {"valid_from": None, "valid_to": None} == b.__dict__ | {
-        "valid_from": None,
-        "valid_to": None,
-    }
+    value, due = _Timeline(history(touchpoints), rules, standards).at(at)
+    return (None if value is None else CustomerState(in_utc(at), None, *value)), due
 
 
 def customer_states(
@@ -185,28 +184,23 @@ def customer_states(
     standards: StandardsLookup | None = None,
 ) -> list[CustomerState]:
     """The customer's states as consecutive validity intervals, the last one open-ended."""
-    ordered = history(touchpoints)
-    timeline = _Timeline(ordered, rules, standards)
+    timeline = _Timeline(history(touchpoints), rules, standards)
     points = timeline.breakpoints
-    states: list[CustomerState] = []
+    changes: list[tuple[datetime, StateValue]] = []  # (valid_from, value) at each change
+
+    def sample(at: datetime) -> tuple[StateValue | None, datetime | None]:
+        value, due = timeline.at(at)
+        if value is not None and (not changes or changes[-1][1] != value):
+            changes.append((in_utc(at), value))
+        return value, due
+
     for i, point in enumerate(points):
-        end = points[i + 1] if i + 1 < len(points) else None
-        state, due = timeline.at(point)
-        _extend(states, state)
-        if state is not None and due is not None and not state.overdue_follow_up:
+        value, due = sample(point)
+        if value is not None and due is not None and not value[OVERDUE]:
             flip = due + TICK  # overdue once T is past the due time
-            if point < flip and (end is None or flip < end):
-                _extend(states, timeline.at(flip)[0])
-    return states
-
-
-def _extend(states: list[CustomerState], state: CustomerState | None) -> None:
-    if state is None or (states and _same(states[-1], state)):
-        return
-    if states:
-        states[-1] = _close(states[-1], state.valid_from)
-    states.append(state)
-
-
-def _close(state: CustomerState, at: datetime) -> CustomerState:
-    return CustomerState(**(state.__dict__ | {"valid_to": at}))
+            if point < flip and (i + 1 == len(points) or flip < points[i + 1]):
+                sample(flip)
+    ends: list[datetime | None] = [at for at, _ in changes[1:]]
+    return [
+        CustomerState(start, end, *value) for (start, value), end in zip(changes, [*ends, None], strict=True)
+    ]

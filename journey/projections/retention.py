@@ -29,7 +29,7 @@ from typing import Generic, TypeVar
 from journey.projections.complaints import answers_complaint, callback_deadline, complaint_episodes
 from journey.projections.history import DAY, History, history, in_utc, whole_days
 from journey.projections.standards import StandardsLookup, in_force_or_defaults
-from journey.rules import DEFAULT_RULES, RetentionRules, Rules
+from journey.rules import DEFAULT_RULES, Rules
 from journey.touchpoints import (
     AnyTouchpoint,
     Complaint,
@@ -173,6 +173,10 @@ class RetentionTimeline:
         self.maintenances = _Kept(hist, Maintenance)
         self.deliveries = _Kept(hist, Delivery)
         self.services = _Kept[Delivery | Maintenance](hist, (Delivery, Maintenance))
+        self._car_ends = [
+            (in_utc(warranty_end(d)), in_utc(add_months(d.occurred_at, 12 * rules.retention.car_over_years)))
+            for d in self.deliveries.touchpoints
+        ]
         self.usages = _Kept(hist, CustomerRegistered, lambda tp: bool(tp.data.usage))
         self.csi = _Kept(hist, Survey, lambda tp: tp.data.kind == "csi")
         self.repeats = _Kept(hist, Maintenance, lambda tp: tp.data.repeat_repair)
@@ -190,7 +194,6 @@ class RetentionTimeline:
     def at(self, at: datetime) -> RetentionView:
         """retention_at(hist, at)."""
         k = bisect_right(self.times, at)
-        r = self.rules.retention
         last = self._last_service(k)
         status, status_ids = self._status(k, last, at)
         flags = self._flags(k, at)
@@ -200,11 +203,20 @@ class RetentionTimeline:
             status=status,
             days_since_last_service=None if last is None else whole_days(last.occurred_at, at),
             last_service_at=None if last is None else last.occurred_at,
-            car_age_segment=car_age_segment(self.deliveries.last(k), at, r),
+            car_age_segment=self._car_age_segment(k, at),
             usage=None if usage is None else usage.data.usage,
             flags=tuple(sorted(f for f, ids in flags.items() if ids)),
             decided_by=tuple(sorted(decided, key=self.position.__getitem__)),
         )
+
+    def _car_age_segment(self, k: int, at: datetime) -> str | None:
+        """DOMAIN.md: from the most recent delivery, in_warranty before delivery + warranty_months,
+        post_warranty while younger than car_over_years (5) years, else over_5_years; null without one."""
+        n = bisect_left(self.deliveries.positions, k)
+        if n == 0:
+            return None
+        in_warranty_until, young_until = self._car_ends[n - 1]
+        return "in_warranty" if at < in_warranty_until else "post_warranty" if at < young_until else "over_5_years"
 
     def _last_service(self, k: int) -> AnyTouchpoint | None:
         """DOMAIN.md: last_service = the latest maintenance, or the first delivery if none."""
@@ -268,18 +280,6 @@ def add_months(t: datetime, months: int) -> datetime:
 
 def warranty_end(delivery: Delivery) -> datetime:
     return add_months(delivery.occurred_at, delivery.data.warranty_months)
-
-
-def car_age_segment(latest: AnyTouchpoint | None, at: datetime, r: RetentionRules) -> str | None:
-    """DOMAIN.md: from the most recent delivery, in_warranty before delivery + warranty_months,
-    post_warranty while younger than car_over_years (5) years, else over_5_years; null without one."""
-    if not isinstance(latest, Delivery):
-        return None
-    if at < warranty_end(latest):
-        return "in_warranty"
-    if at < add_months(latest.occurred_at, 12 * r.car_over_years):
-        return "post_warranty"
-    return "over_5_years"
 
 
 # ---------------------------------------------------------------- complaints
