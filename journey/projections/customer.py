@@ -200,7 +200,5 @@ def customer_states(
             flip = due + TICK  # overdue once T is past the due time
             if point < flip and (i + 1 == len(points) or flip < points[i + 1]):
                 sample(flip)
-    ends: list[datetime | None] = [at for at, _ in changes[1:]]
-    return [
-        CustomerState(start, end, *value) for (start, value), end in zip(changes, [*ends, None], strict=True)
-    ]
+    ends: list[datetime | None] = [at for at, _ in changes[1:]] + [None]
+    return [CustomerState(start, end, *value) for (start, value), end in zip(changes, ends, strict=False)]
