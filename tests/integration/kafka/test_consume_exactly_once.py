@@ -158,6 +158,53 @@ def test_sigkilled_consumer_applies_every_touchpoint_exactly_once_on_postgresql(
     engine.close()
 
 
+class DiedBetweenPartitionsError(Exception):
+    """Stands for the consumer dying after one partition's position of a poll was written."""
+
+
+def die_between_partitions_once(engine: Engine) -> dict[str, int]:
+    """Make the first transaction that carries several partitions' positions fail after the first."""
+    recorder: Any = engine.app.process_recorder
+    insert_events, insert_tracking = recorder.insert_events, recorder._insert_tracking
+    state = {"armed": 0, "written": 0, "died": 0}
+
+    def events(stored_events: Any, **kwargs: Any) -> Any:
+        state["armed"] = int(not state["died"] and len(kwargs.get("positions") or ()) >= 2)
+        state["written"] = 0
+        return insert_events(stored_events, **kwargs)
+
+    def tracking(curs: Any, position: Any) -> None:
+        state["written"] += state["armed"]
+        if state["written"] == 2:
+            state["died"] = 1
+            raise DiedBetweenPartitionsError(position.application_name)
+        insert_tracking(curs, position)
+
+    recorder.insert_events, recorder._insert_tracking = events, tracking
+    return state
+
+
+def test_a_consumer_dying_between_the_partitions_of_a_poll_loses_and_doubles_nothing(
+    kafka_broker: KafkaBroker, demo_300: DataSet, tmp_path: Path
+) -> None:
+    settings = kafka_settings(kafka_broker, f"sqlite:///{tmp_path}/between.db", "between", PARTITIONS)
+    produce_file(demo_300.path, settings)
+    dying = Engine.open(settings)
+    state = die_between_partitions_once(dying)
+
+    with pytest.raises(DiedBetweenPartitionsError):
+        TouchpointConsumer(dying, settings, handle_signals=False).run()
+    before = len(recorded_event_ids(dying))
+    dying.close()
+    engine = Engine.open(settings)
+    rest = TouchpointConsumer(engine, settings, idle_exit=3, handle_signals=False).run()
+
+    assert state["died"] == 1
+    assert (rest.applied, rest.duplicates) == (len(demo_300.data) - before, 0)
+    assert_exactly_once(engine, demo_300, kafka_broker, settings)
+    engine.close()
+
+
 def test_sigterm_and_sigint_finish_the_batch_in_hand_and_exit_0(
     kafka_broker: KafkaBroker, demo_300: DataSet, tmp_path: Path
 ) -> None:
