@@ -10,20 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, resolve_topic
 from psycopg.sql import SQL, Identifier
 
 from journey.aggregates import Dealer, TouchpointLedger
 from journey.application import JourneyApplication, Recorded
 from journey.touchpoints import load_touchpoint
 
-RECORDED = get_topic(TouchpointLedger.TouchpointRecorded)
 DEALER_CREATED = get_topic(Dealer.Created)
 #: Ledgers read per query.
 BATCH = 500
@@ -54,13 +54,20 @@ def histories(app: JourneyApplication, ledgers: Iterable[UUID]) -> dict[UUID, li
     reads = _dialect(app)
     for i in range(0, len(wanted), BATCH):
         for stored in reads.events(wanted[i : i + BATCH]):
-            if stored.topic != RECORDED:
+            if not _is_recorded(stored.topic):
                 continue
             event: Any = app.mapper.to_domain_event(stored)
             out.setdefault(event.originator_id, []).append(
                 Recorded(load_touchpoint(event.touchpoint), event.timestamp)
             )
     return out
+
+
+@cache
+def _is_recorded(topic: str) -> bool:
+    """A TouchpointRecorded event (or a per-aggregate subclass of it), not a Created one."""
+    cls = resolve_topic(topic)
+    return isinstance(cls, type) and issubclass(cls, TouchpointLedger.TouchpointRecorded)
 
 
 class _SQLite:

@@ -47,6 +47,7 @@ class TouchpointLedger(Aggregate):
         """Record a touchpoint unless its event_id is already here; True if recorded."""
         if touchpoint["event_id"] in self.event_ids:
             return False
-        # triggered directly (not through an @event method): a third of the cost per touchpoint
-        self.trigger_event(self.TouchpointRecorded, touchpoint=touchpoint)
+        # triggered directly (not through an @event method): a third of the cost per touchpoint;
+        # the base class, not self.TouchpointRecorded (a per-subclass copy): one stored topic
+        self.trigger_event(TouchpointLedger.TouchpointRecorded, touchpoint=touchpoint)
         return True

@@ -134,23 +134,30 @@ def level_breakpoints(touchpoints: Iterable[AnyTouchpoint], rules: Rules = DEFAU
     return list(intent_timeline(history(touchpoints), rules).level_breakpoints)
 
 
-def _level_breakpoints(hist: list[AnyTouchpoint], rules: Rules) -> list[datetime]:
-    """The instants at which the level may change: sales touchpoints and deliveries, each
-    signal's window ends, each possible close by silence."""
+def _level_breakpoints(
+    hist: list[AnyTouchpoint], rules: Rules, support: dict[int, list[Support4]]
+) -> list[datetime]:
+    """The instants at which the level may change: sales touchpoints (the keys of ``support``)
+    and deliveries, each signal's window ends, each possible close by silence."""
     out: set[datetime] = set()
-    for tp in hist:
+    silence = rules.intent.lead_silence_close_days * DAY
+    for i, tp in enumerate(hist):
         if isinstance(tp, Delivery):
-            out.add(tp.occurred_at)
-        if not is_sales_touchpoint(tp):
+            out.add(in_utc(tp.occurred_at))
+        entries = support.get(i)
+        if entries is None:
             continue
-        t = tp.occurred_at
-        out.add(t)
-        out.add(t + rules.intent.lead_silence_close_days * DAY)
-        out.update(t + w * DAY for _, _, w in _support_windows(tp, rules))
-    return sorted(in_utc(t) for t in out)
+        out.add(in_utc(tp.occurred_at))
+        out.add(in_utc(tp.occurred_at + silence))
+        out.update(until for *_, until in entries)
+    return sorted(out)
 
 
 # ---------------------------------------------------------------- the lead walk
+
+
+#: (tp, signal, grade, window end in UTC): a grade that a signal of tp supports until that end.
+Support4 = tuple[AnyTouchpoint, str, str, datetime]
 
 
 @dataclass(frozen=True)
@@ -163,7 +170,7 @@ class _Lead:
     sales: tuple[AnyTouchpoint, ...]
     orders: tuple[OrderPlaced, ...]
     lost: LeadLost | None
-    support: tuple[tuple[AnyTouchpoint, str, str, datetime], ...]
+    support: tuple[Support4, ...]
     last_contact_at: datetime | None
 
 
@@ -188,7 +195,6 @@ class IntentTimeline:
         self.hist = list(hist)  # not the History itself: it holds this timeline (no reference cycle)
         self.rules = rules
         self.times = [in_utc(tp.occurred_at) for tp in hist]
-        self.level_breakpoints = _level_breakpoints(hist, rules)
         self._sales = [i for i, tp in enumerate(hist) if is_sales_touchpoint(tp)]
         # what each sales touchpoint brings to its lead, worked out once
         self._support = {
@@ -198,6 +204,7 @@ class IntentTimeline:
             ]
             for i in self._sales
         }
+        self.level_breakpoints = _level_breakpoints(hist, rules, self._support)
         folds: list[Fold] = [(None, None)]
         head: _Head | None = None
         closer: AnyTouchpoint | None = None

@@ -216,7 +216,13 @@ class RetentionTimeline:
         if n == 0:
             return None
         in_warranty_until, young_until = self._car_ends[n - 1]
-        return "in_warranty" if at < in_warranty_until else "post_warranty" if at < young_until else "over_5_years"
+        return (
+            "in_warranty"
+            if at < in_warranty_until
+            else "post_warranty"
+            if at < young_until
+            else "over_5_years"
+        )
 
     def _last_service(self, k: int) -> AnyTouchpoint | None:
         """DOMAIN.md: last_service = the latest maintenance, or the first delivery if none."""

@@ -26,7 +26,7 @@ from journey.projections.parts import ViewPart
 from journey.projections.rows import Job, RowBuilder
 from journey.projections.state_view import CUSTOMER_STATE
 from journey.projections.store import ViewRecorder, open_view_recorder
-from journey.projections.workers import MIN_JOBS_PER_WORKER, WorkerSpec, row_stream
+from journey.projections.workers import MIN_JOBS_PER_WORKER, WorkerSpec, write_groups
 from journey.rules import Rules
 
 log = structlog.get_logger()
@@ -60,7 +60,7 @@ class Views:
 
     @property
     def worker_spec(self) -> WorkerSpec:
-        return WorkerSpec(self.app.database_url, self.app.pii_key, self.rules)
+        return WorkerSpec(self.app.database_url, self.app.pii_key, self.rules, self.recorder.prefix)
 
     @property
     def tracking_name(self) -> str:
@@ -77,9 +77,9 @@ class Views:
         """Project every notification recorded so far; returns how many were processed.
 
         Each affected customer is recomputed once, from its whole history, however many of
-        its events the range holds; a large range is computed by worker processes
+        its events the range holds; a large range is computed and written by worker processes
         (``workers``, see workers.py). Groups are written in chunks (idempotent: a key's rows
-        are replaced); the last chunk carries the tracking record, so a crash part-way
+        are replaced) and the tracking record once every chunk is, so a crash part-way
         leaves the position unmoved and the next run redoes the range. Processes sharing the
         database take turns (a lock), so an older snapshot never overwrites a newer one.
         """
@@ -96,12 +96,15 @@ class Views:
         jobs: list[Job] = [("dealer", d) for d in ledgers.dealers]
         jobs += [("customer", c) for c in sorted(customers)]
         chunks = [jobs[i : i + chunk] for i in range(0, len(jobs), chunk)] or [[]]
-        spec = self.worker_spec
-        with row_stream(self.rows, spec, chunks, self.workers, self.min_jobs_per_worker) as stream:
-            self.last_workers = stream.workers
-            for i, changes in enumerate(stream.changes):
-                tracking = Tracking(self.tracking_name, stop) if i == len(chunks) - 1 else None
-                self.recorder.write(changes, tracking)
+        self.last_workers = write_groups(
+            self.rows,
+            self.recorder,
+            self.worker_spec,
+            chunks,
+            Tracking(self.tracking_name, stop),
+            self.workers,
+            self.min_jobs_per_worker,
+        )
         log.info(
             "views_caught_up",
             notifications=stop - start,

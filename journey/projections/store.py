@@ -116,37 +116,31 @@ class _Tables:
         return out
 
     def _replace(self, cursor: Any, changes: Changes) -> None:
+        """Delete the keys' rows and insert the new ones; a summary is adjusted by the deltas
+        between the deleted rows (RETURNING them: the first statement of the transaction is a
+        write, so on SQLite it waits for the write lock instead of failing on a stale read)."""
         for name, groups in changes.items():
             table = self.tables[name]
             keys = list(groups)
             rows = [row for key in keys for row in groups[key]]
-            if table.summary is not None:
-                self._summarise(cursor, table, table.summary, keys, rows)
+            summary = table.summary
+            returning = f" RETURNING {', '.join(summary.source_columns)}" if summary else ""
+            old: list[Row] = []
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
                 marks = ", ".join([self.placeholder] * len(chunk))
-                cursor.execute(f"DELETE FROM {self.prefix}_{name} WHERE {table.key} IN ({marks})", chunk)
+                cursor.execute(
+                    f"DELETE FROM {self.prefix}_{name} WHERE {table.key} IN ({marks}){returning}", chunk
+                )
+                if summary:
+                    old += [_values(r) for r in cursor.fetchall()]
+            if summary:
+                at = [table.column_names.index(c) for c in summary.source_columns]
+                self._apply(cursor, summary, summary.deltas(old, [tuple(row[i] for i in at) for row in rows]))
             if rows:
                 marks = ", ".join([self.placeholder] * len(table.columns))
                 cols = ", ".join(table.column_names)
                 cursor.executemany(f"INSERT INTO {self.prefix}_{name} ({cols}) VALUES ({marks})", rows)
-
-    def _summarise(
-        self, cursor: Any, table: Table, summary: Summary, keys: list[str], rows: list[Row]
-    ) -> None:
-        """Apply to the summary table the deltas of replacing the keys' rows by ``rows``."""
-        cols = ", ".join(summary.source_columns)
-        old: list[Row] = []
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ", ".join([self.placeholder] * len(chunk))
-            cursor.execute(
-                f"SELECT {cols} FROM {self.prefix}_{table.name} WHERE {table.key} IN ({marks})", chunk
-            )
-            old += [_values(r) for r in cursor.fetchall()]
-        at = [table.column_names.index(c) for c in summary.source_columns]
-        new = [tuple(row[i] for i in at) for row in rows]
-        self._apply(cursor, summary, summary.deltas(old, new))
 
     def _fill_summaries(self, cursor: Any) -> None:
         """Fill an empty summary from its table's rows (a store made before the summary existed)."""
@@ -170,7 +164,7 @@ class _Tables:
         cursor.executemany(
             f"INSERT INTO {target} ({unique}, {summary.count}) VALUES ({marks}) ON CONFLICT ({unique}) "
             f"DO UPDATE SET {summary.count} = {target}.{summary.count} + excluded.{summary.count}",
-            [(*key, n) for key, n in deltas.items()],
+            sorted((*key, n) for key, n in deltas.items()),  # one lock order for concurrent writers
         )
         cursor.execute(f"DELETE FROM {target} WHERE {summary.count} = 0", ())
 
@@ -284,8 +278,11 @@ class _Cursor:
         self._c.executemany(sql, rows)
 
 
-def open_view_recorder(factory: Any, *, prefix: str, tables: Sequence[Table]) -> ViewRecorder:
-    """A view recorder on the same database as the application's event store."""
+def open_view_recorder(
+    factory: Any, *, prefix: str, tables: Sequence[Table], create: bool = True
+) -> ViewRecorder:
+    """A view recorder on the same database as the application's event store (its tables
+    created unless ``create`` is false: a worker of a process that created them)."""
     datastore = factory.datastore
     recorder: Any
     if isinstance(datastore, SQLiteDatastore):
@@ -295,5 +292,6 @@ def open_view_recorder(factory: Any, *, prefix: str, tables: Sequence[Table]) ->
         recorder = PostgresViewRecorder(datastore, tracking_table_name=name, prefix=prefix, tables=tables)
     else:  # pragma: no cover - only the two persistence modules are configured by settings
         raise TypeError(f"no view recorder for {type(datastore).__name__}")
-    recorder.create_table()
+    if create:
+        recorder.create_table()
     return recorder  # type: ignore[no-any-return]

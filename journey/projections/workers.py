@@ -1,20 +1,26 @@
-"""Worker processes for large catch-ups (a rebuild, a long lag): the customers are split in
-groups, each worker recomputes a group's rows from the event store with its own connection,
-and the projecting process writes them, in order, with the tracking record on the last.
+"""Writing the view rows of a catch-up's groups of customers, in this process or, for a large
+catch-up (a rebuild, a long lag), in worker processes that each recompute and write whole
+groups with their own connections.
 
-Workers only read; every write (and so exactly-once) stays with the projecting process.
+Either way the tracking record is written only once every group's rows are: in the
+transaction of the last group here, in a transaction of its own after the workers. A crash
+part-way leaves the position unmoved and the next run redoes the range; rewriting a group
+replaces its keys' rows (and adjusts the summaries by the difference), so it is idempotent.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from eventsourcing.persistence import Tracking
+
 from journey.application import JourneyApplication
-from journey.projections.rows import Changes, Job, RowBuilder
+from journey.projections.catalog import PARTS
+from journey.projections.rows import Job, RowBuilder
+from journey.projections.store import ViewRecorder, open_view_recorder
 from journey.rules import Rules
 
 #: Fewer jobs than this are computed in the projecting process (a pool costs ~1 s to start).
@@ -23,11 +29,12 @@ MIN_JOBS_PER_WORKER = 1000
 
 @dataclass(frozen=True)
 class WorkerSpec:
-    """What a worker needs to open the event store and build rows (picklable)."""
+    """What a worker needs to open the event store and the view tables (picklable)."""
 
     database_url: str
     pii_key: str
     rules: Rules
+    prefix: str
 
 
 def worker_count(setting: int) -> int:
@@ -35,44 +42,46 @@ def worker_count(setting: int) -> int:
     return setting if setting > 0 else os.cpu_count() or 1
 
 
-@dataclass
-class RowStream:
-    """The changes of each group, in order, and how many processes compute them."""
-
-    changes: Iterator[Changes]
-    workers: int
-
-
-@contextmanager
-def row_stream(
+def write_groups(
     builder: RowBuilder,
+    recorder: ViewRecorder,
     spec: WorkerSpec,
     groups: Sequence[Sequence[Job]],
+    tracking: Tracking,
     workers: int,
     min_jobs_per_worker: int = MIN_JOBS_PER_WORKER,
-) -> Iterator[RowStream]:
-    """The changes of each group, in order: from a pool of worker processes when the work is
-    large enough to pay for one, else computed here."""
+) -> int:
+    """Write every group's rows, then the tracking record; returns how many processes computed
+    them (worker processes when the work is large enough to pay for a pool)."""
     jobs = sum(len(g) for g in groups)
     parallel = min(workers, len(groups), jobs // max(1, min_jobs_per_worker))
     if parallel < 2 or spec.database_url.endswith(":memory:"):
-        yield RowStream((builder.changes_for(g) for g in groups), 1)
-        return
+        for i, group in enumerate(groups):
+            recorder.write(builder.changes_for(group), tracking if i == len(groups) - 1 else None)
+        return 1
     # fork: spawn would re-run the caller's __main__ in every worker. A forked worker never
     # touches the connections it inherits: it opens its own store and ends with os._exit.
     context = multiprocessing.get_context("fork")
     with context.Pool(parallel, initializer=_open, initargs=(spec,)) as pool:
-        yield RowStream(pool.imap(_changes_for, [list(g) for g in groups]), parallel)
+        for _ in pool.imap_unordered(_write_group, [list(g) for g in groups]):
+            pass
+    recorder.write({}, tracking)
+    return parallel
 
 
-_builder: RowBuilder | None = None
+_worker: tuple[RowBuilder, ViewRecorder] | None = None
 
 
 def _open(spec: WorkerSpec) -> None:
-    global _builder
-    _builder = RowBuilder(JourneyApplication(spec.database_url, pii_key=spec.pii_key), spec.rules)
+    global _worker
+    app = JourneyApplication(spec.database_url, pii_key=spec.pii_key)
+    recorder = open_view_recorder(
+        app.factory, prefix=spec.prefix, tables=[p.table for p in PARTS], create=False
+    )
+    _worker = (RowBuilder(app, spec.rules), recorder)
 
 
-def _changes_for(jobs: list[Job]) -> Changes:
-    assert _builder is not None, "worker not initialised"
-    return _builder.changes_for(jobs)
+def _write_group(jobs: list[Job]) -> None:
+    assert _worker is not None, "worker not initialised"
+    builder, recorder = _worker
+    recorder.write(builder.changes_for(jobs), None)

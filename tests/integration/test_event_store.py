@@ -8,8 +8,9 @@ from pathlib import Path
 
 from journey.engine import Engine
 from journey.ingest import dead_letter_path
+from journey.ledger_reads import histories, touched
 from journey.touchpoints import touchpoint_json
-from tests.builders import callback, complaint, day, maintenance, registered, visit
+from tests.builders import callback, complaint, day, maintenance, registered, standard_set, visit
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:
@@ -25,6 +26,24 @@ def test_the_same_event_id_twice_is_recorded_once(engine: Engine) -> None:
 
     assert (a.applied, a.duplicates, b.applied, b.duplicates) == (1, 1, 0, 1)
     assert [r.touchpoint for r in engine.app.customer_history("C1")] == [first]
+
+
+def test_every_ledger_stores_touchpoints_under_one_event_topic(engine: Engine) -> None:
+    """The stored format: customer and dealer ledgers record the same TouchpointRecorded topic,
+    and the bulk reads find each ledger and its kind from the notifications alone."""
+    engine.app.ingest([visit(day(0), event_id="v1"), standard_set(day(1), complaint_callback_hours=24)])
+
+    topics = {n.topic for n in engine.app.recorder.select_notifications(1, 10)}
+    ledgers = touched(engine.app, 0, engine.app.recorder.max_notification_id() or 0)
+    read = histories(engine.app, [*ledgers.customers, *ledgers.dealers])
+
+    assert "journey.aggregates.ledger:TouchpointLedger.TouchpointRecorded" in topics
+    assert not {t for t in topics if t.endswith("TouchpointRecorded")} - {
+        "journey.aggregates.ledger:TouchpointLedger.TouchpointRecorded"
+    }
+    assert (len(ledgers.customers), len(ledgers.dealers)) == (1, 1)
+    assert [r.touchpoint.event_id for r in read[ledgers.customers[0]]] == ["v1"]
+    assert read[ledgers.dealers[0]][0].touchpoint.type == "service_standard_set"
 
 
 def test_arrival_order_does_not_change_what_is_recorded(engine: Engine, open_engine) -> None:  # type: ignore[no-untyped-def]
