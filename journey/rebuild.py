@@ -8,6 +8,7 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 
+from journey.locks import exclusive
 from journey.projections.runner import Views
 from journey.projections.store import with_summaries
 
@@ -33,9 +34,10 @@ class RebuildResult:
 
 
 def rebuild(live: Views, *, verify: bool, max_differences: int = 10) -> RebuildResult:
-    """Rebuild into fresh tables; with verify, compare them with the caught-up live views,
-    else make them the live views (atomically, with the live tracking position)."""
-    fresh = Views.open(live.app, live.rules, prefix=REBUILD_PREFIX, workers=live.workers)
+    """Rebuild into fresh tables; with verify, compare them with the caught-up live views
+    (and drop their rows), else make them the live views (atomically, with the live tracking
+    position)."""
+    fresh = Views.open(live.app, live.rules, prefix=REBUILD_PREFIX, workers=live.workers, bulk=True)
     fresh.recorder.clear()
     processed = fresh.catch_up()
     tables = with_summaries([p.table for p in live.parts])
@@ -45,11 +47,12 @@ def rebuild(live: Views, *, verify: bool, max_differences: int = 10) -> RebuildR
         live.catch_up(stop=fresh.position())
         result.differences = _differences(live, fresh, max_differences)
         result.identical = not result.differences
-    else:
+        fresh.recorder.clear()
+        return result
+    with exclusive(live.app.database_url, f"views-{live.recorder.prefix}"):
         position = fresh.position()
         move = Tracking(live.tracking_name, position) if position > live.position() else None
-        live.recorder.adopt(REBUILD_PREFIX, move)
-    fresh.recorder.clear()
+        live.recorder.adopt(REBUILD_PREFIX, move)  # the rebuilt tables become the live ones
     return result
 
 

@@ -44,8 +44,17 @@ class Views:
     last_workers: int = 0  # processes that computed the last catch-up's rows
 
     @classmethod
-    def open(cls, app: JourneyApplication, rules: Rules, prefix: str = "views", workers: int = 1) -> Views:
-        recorder = open_view_recorder(app.factory, prefix=prefix, tables=[p.table for p in PARTS])
+    def open(
+        cls,
+        app: JourneyApplication,
+        rules: Rules,
+        prefix: str = "views",
+        workers: int = 1,
+        bulk: bool = False,
+    ) -> Views:
+        """The views of a prefix (``bulk``: tables to fill from nothing, without their read
+        indexes until adopted, see store._ddl)."""
+        recorder = open_view_recorder(app.factory, prefix=prefix, tables=[p.table for p in PARTS], bulk=bulk)
         with exclusive(app.database_url, f"views-{prefix}"):  # no catch-up while a summary is filled
             recorder.fill_summaries()
         return cls(app, recorder, rules, workers)

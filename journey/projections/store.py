@@ -70,24 +70,37 @@ class ViewRecorder(Protocol):
     def fill_summaries(self) -> None: ...
 
 
-def _ddl(prefix: str, tables: Sequence[Table]) -> list[str]:
+def _ddl(prefix: str, tables: Sequence[Table], bulk: bool = False) -> list[str]:
+    """The tables and their indexes. ``bulk``: tables filled from nothing (a rebuild) get only
+    the indexes their writes use (the key, a summary's unique columns); the others are built
+    once, when the tables are adopted as the live ones."""
     statements = []
     for t in with_summaries(tables):
         cols = ", ".join(f"{c} {typ}" for c, typ in t.columns)
         statements.append(f"CREATE TABLE IF NOT EXISTS {prefix}_{t.name} ({cols})")
-        for idx in ((t.key,), *t.indexes):
-            statements.append(_index(prefix, t.name, idx))
-    for t in tables:
-        if t.summary is not None:
-            statements.append(_index(prefix, t.summary.table.name, t.summary.unique, unique=True))
-    return statements
+    return statements + [create for _, create in _indexes(prefix, tables, bulk)]
 
 
-def _index(prefix: str, table: str, columns: Sequence[str], unique: bool = False) -> str:
+def _indexes(prefix: str, tables: Sequence[Table], bulk: bool = False) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of every index of the tables and their summaries."""
+    out = [
+        _index(prefix, t.name, idx)
+        for t in with_summaries(tables)
+        for idx in ((t.key,), *(() if bulk else t.indexes))
+    ]
+    out += [
+        _index(prefix, t.summary.table.name, t.summary.unique, unique=True)
+        for t in tables
+        if t.summary is not None
+    ]
+    return out
+
+
+def _index(prefix: str, table: str, columns: Sequence[str], unique: bool = False) -> tuple[str, str]:
     cols = ", ".join(columns)
     name = f"{prefix}_{table}_{hashlib.sha1(cols.encode()).hexdigest()[:10]}"  # a new definition, a new index
     kind = "UNIQUE INDEX" if unique else "INDEX"
-    return f"CREATE {kind} IF NOT EXISTS {name} ON {prefix}_{table} ({cols})"
+    return name, f"CREATE {kind} IF NOT EXISTS {name} ON {prefix}_{table} ({cols})"
 
 
 class _Tables:
@@ -97,8 +110,9 @@ class _Tables:
     prefix: str
     tables: dict[str, Table]
 
-    def _setup(self, prefix: str, tables: Sequence[Table]) -> None:
+    def _setup(self, prefix: str, tables: Sequence[Table], bulk: bool) -> None:
         self.prefix = prefix
+        self.bulk = bulk
         self._source_tables = list(tables)
         self.tables = {t.name: t for t in with_summaries(tables)}
 
@@ -107,12 +121,15 @@ class _Tables:
         text = sql.format(**{name: f"{self.prefix}_{name}" for name in self.tables})
         return text.replace("?", self.placeholder) if self.placeholder != "?" else text
 
-    def _copy_statements(self, source_prefix: str) -> list[str]:
+    def _swap_statements(self, source_prefix: str) -> list[str]:
+        """Make another prefix's tables these (renamed, their indexes rebuilt under this prefix's
+        names) and forget that prefix's tracking; the other prefix's tables are gone after."""
         out = []
-        for name, table in self.tables.items():
-            cols = ", ".join(table.column_names)
-            out.append(f"DELETE FROM {self.prefix}_{name}")
-            out.append(f"INSERT INTO {self.prefix}_{name} ({cols}) SELECT {cols} FROM {source_prefix}_{name}")
+        for name in self.tables:
+            out.append(f"DROP TABLE IF EXISTS {self.prefix}_{name}")
+            out.append(f"ALTER TABLE {source_prefix}_{name} RENAME TO {self.prefix}_{name}")
+        out += [f"DROP INDEX IF EXISTS {name}" for name, _ in _indexes(source_prefix, self._source_tables)]
+        out += [create for _, create in _indexes(self.prefix, self._source_tables)]
         return out
 
     def _replace(self, cursor: Any, changes: Changes) -> None:
@@ -172,12 +189,17 @@ class _Tables:
 class SQLiteViewRecorder(SQLiteTrackingRecorder, _Tables):
     """View tables plus the library's tracking table, in the SQLite file of the event store."""
 
-    def __init__(self, datastore: SQLiteDatastore, *, prefix: str, tables: Sequence[Table]) -> None:
-        self._setup(prefix, tables)
+    def __init__(
+        self, datastore: SQLiteDatastore, *, prefix: str, tables: Sequence[Table], bulk: bool
+    ) -> None:
+        self._setup(prefix, tables, bulk)
         super().__init__(datastore)
 
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *_ddl(self.prefix, self._source_tables)]
+        return [
+            *super().construct_create_table_statements(),
+            *_ddl(self.prefix, self._source_tables, self.bulk),
+        ]
 
     def fill_summaries(self) -> None:
         with self.datastore.transaction(commit=True) as c:
@@ -190,10 +212,11 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder, _Tables):
                 self._insert_tracking(c, tracking)
 
     def adopt(self, source_prefix: str, tracking: Tracking | None) -> None:
-        """Replace every table's rows by those of another prefix's tables, atomically."""
+        """Replace every table by another prefix's table, atomically (see _swap_statements)."""
         with self.datastore.transaction(commit=True) as c:
-            for statement in self._copy_statements(source_prefix):
+            for statement in self._swap_statements(source_prefix):
                 c.execute(statement)
+            c.execute("DELETE FROM tracking WHERE application_name LIKE ?", (f"{source_prefix}:%",))
             if tracking is not None:
                 self._insert_tracking(c, tracking)
 
@@ -215,11 +238,17 @@ class PostgresViewRecorder(PostgresTrackingRecorder, _Tables):
     placeholder = "%s"
 
     def __init__(
-        self, datastore: PostgresDatastore, *, tracking_table_name: str, prefix: str, tables: Sequence[Table]
+        self,
+        datastore: PostgresDatastore,
+        *,
+        tracking_table_name: str,
+        prefix: str,
+        tables: Sequence[Table],
+        bulk: bool,
     ) -> None:
-        self._setup(prefix, tables)
+        self._setup(prefix, tables, bulk)
         super().__init__(datastore, tracking_table_name=tracking_table_name)
-        ddl = _ddl(prefix, tables)
+        ddl = _ddl(prefix, tables, bulk)
         self.sql_create_statements.extend(
             Composed([SQL(s.replace(" REAL", " DOUBLE PRECISION"))]) for s in ddl
         )
@@ -235,10 +264,14 @@ class PostgresViewRecorder(PostgresTrackingRecorder, _Tables):
                 self._insert_tracking(curs, tracking)
 
     def adopt(self, source_prefix: str, tracking: Tracking | None) -> None:
-        """Replace every table's rows by those of another prefix's tables, atomically."""
+        """Replace every table by another prefix's table, atomically (see _swap_statements)."""
         with self.datastore.transaction(commit=True) as curs:
-            for statement in self._copy_statements(source_prefix):
+            for statement in self._swap_statements(source_prefix):
                 curs.execute(statement)
+            curs.execute(
+                f"DELETE FROM {self.tracking_table_name} WHERE application_name LIKE %s",
+                (f"{source_prefix}:%",),
+            )
             if tracking is not None:
                 self._insert_tracking(curs, tracking)
 
@@ -279,17 +312,20 @@ class _Cursor:
 
 
 def open_view_recorder(
-    factory: Any, *, prefix: str, tables: Sequence[Table], create: bool = True
+    factory: Any, *, prefix: str, tables: Sequence[Table], create: bool = True, bulk: bool = False
 ) -> ViewRecorder:
     """A view recorder on the same database as the application's event store (its tables
-    created unless ``create`` is false: a worker of a process that created them)."""
+    created unless ``create`` is false: a worker of a process that created them; ``bulk``:
+    tables to fill from nothing, see _ddl)."""
     datastore = factory.datastore
     recorder: Any
     if isinstance(datastore, SQLiteDatastore):
-        recorder = SQLiteViewRecorder(datastore, prefix=prefix, tables=tables)
+        recorder = SQLiteViewRecorder(datastore, prefix=prefix, tables=tables, bulk=bulk)
     elif isinstance(datastore, PostgresDatastore):
         name = (factory.env.name.lower() or "notification") + "_tracking"
-        recorder = PostgresViewRecorder(datastore, tracking_table_name=name, prefix=prefix, tables=tables)
+        recorder = PostgresViewRecorder(
+            datastore, tracking_table_name=name, prefix=prefix, tables=tables, bulk=bulk
+        )
     else:  # pragma: no cover - only the two persistence modules are configured by settings
         raise TypeError(f"no view recorder for {type(datastore).__name__}")
     if create:
