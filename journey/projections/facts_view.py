@@ -16,7 +16,7 @@ from journey.projections.parts import dealer_key
 from journey.projections.service_gaps import Fact, customer_facts, dealer_facts
 from journey.projections.standards import StandardsLookup
 from journey.projections.store import Row, Table, ViewRecorder
-from journey.projections.timecols import EPOCH, micros
+from journey.projections.timecols import EPOCH, json_list, micros
 from journey.rules import Rules
 from journey.touchpoints import AnyTouchpoint
 
@@ -66,7 +66,7 @@ def fact_row(subject: str, f: Fact, rules: Rules) -> Row:
         f.value,
         None if f.met is None else int(f.met),
         f.overrun_hours,
-        json.dumps(list(f.event_ids)),
+        json_list(f.event_ids),
         rules.label,
     )
 

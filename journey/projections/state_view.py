@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -17,7 +16,7 @@ from journey.projections.snapshots import (
 )
 from journey.projections.standards import StandardsLookup
 from journey.projections.store import Row, Summary, Table, ViewRecorder
-from journey.projections.timecols import OPEN_END, micros, micros_or_open
+from journey.projections.timecols import OPEN_END, json_list, micros, micros_or_open
 from journey.rules import Rules
 from journey.touchpoints import AnyTouchpoint
 
@@ -79,10 +78,10 @@ def state_row(customer_id: str, s: CustomerState, rules: Rules) -> Row:
         int(s.owner),
         s.car_age_segment,
         s.usage,
-        json.dumps(list(s.flags)),
+        json_list(s.flags),
         int(s.held),
         int(s.overdue_follow_up),
-        json.dumps(list(s.decided_by)),
+        json_list(s.decided_by),
         rules.label,
     )
 

@@ -17,7 +17,7 @@ from journey.policies.queue import customer_schedule
 from journey.policies.task import KINDS, Task
 from journey.projections.standards import StandardsLookup
 from journey.projections.store import Row, Table, ViewRecorder
-from journey.projections.timecols import OPEN_END, from_micros, micros, micros_or_open
+from journey.projections.timecols import OPEN_END, from_micros, json_list, micros, micros_or_open
 from journey.rules import Rules
 from journey.touchpoints import AnyTouchpoint
 
@@ -59,7 +59,7 @@ def task_row(task: Task, rules: Rules) -> Row:
         micros_or_open(task.done_at),
         task.done_by,
         task.outcome,
-        json.dumps(list(task.created_by)),
+        json_list(task.created_by),
         micros(task.since),
         micros_or_open(task.valid_to),
         rules.label,

@@ -1,7 +1,11 @@
-"""Instants in view tables: integer microseconds since the epoch (range look-ups on both databases)."""
+"""Column encodings of view tables: instants as integer microseconds since the epoch (range
+look-ups on both databases), lists of ids and flags as JSON text."""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 OPEN_END = 2**62
@@ -22,3 +26,14 @@ def micros_or_open(dt: datetime | None) -> int:
 def from_micros(value: int) -> datetime | None:
     """Back to an aware UTC datetime (None for the open end)."""
     return None if value >= OPEN_END else EPOCH + value * _MICRO
+
+
+#: Strings json.dumps writes as they are: printable ASCII but the quote and the backslash.
+_VERBATIM = re.compile(r"[ !#-\[\]-~]*")
+
+
+def json_list(items: Sequence[str]) -> str:
+    """json.dumps(list(items)), without the encoder's overhead for the plain strings ids and flags are."""
+    if all(_VERBATIM.fullmatch(s) for s in items):
+        return "[" + ", ".join(f'"{s}"' for s in items) + "]"
+    return json.dumps(list(items))
