@@ -14,7 +14,6 @@ at the head of the stream and at least every `views_max_delay` seconds while a b
 from __future__ import annotations
 
 import contextlib
-import signal
 import socket
 import threading
 import time
@@ -22,7 +21,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
-from types import FrameType
 from typing import Any, TypeVar
 
 import structlog
@@ -38,6 +36,7 @@ from kafka.errors import KafkaConnectionError, KafkaError
 
 from consumers.dead_letters import DeadLetters
 from consumers.kafka_config import consumer_config
+from consumers.stop_signals import stop_on_signals
 from consumers.validation import touchpoint_of
 from journey.application import TrackedBatch
 from journey.engine import Engine
@@ -299,24 +298,15 @@ class TouchpointConsumer:
 
     @contextmanager
     def _signals(self) -> Iterator[None]:
-        if not self.handle_signals or threading.current_thread() is not threading.main_thread():
+        if not self.handle_signals:
             yield
             return
-
-        def on_signal(signum: int, frame: FrameType | None) -> None:
-            # no logging here: the handler may interrupt a log write that holds the output lock
-            self._signal = signal.Signals(signum).name
-            self.stop()
-            # a second signal acts at once
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-        try:
+        with stop_on_signals(self._stop_on_signal):
             yield
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
+
+    def _stop_on_signal(self, name: str) -> None:
+        self._signal = name
+        self.stop()
 
     def _exit_reason(self, consumer: Any) -> str:
         if self._stop.is_set():
