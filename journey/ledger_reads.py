@@ -77,9 +77,9 @@ class _SQLite:
 
     def touched(self, start: int, stop: int) -> list[tuple[UUID, str]]:
         sql = (
-            f"SELECT DISTINCT e.originator_id, f.topic FROM {self.table} e JOIN {self.table} f "
-            "ON f.originator_id = e.originator_id AND f.originator_version = 1 "
-            "WHERE e.rowid > ? AND e.rowid <= ?"
+            f"SELECT e.originator_id, f.topic FROM (SELECT DISTINCT originator_id FROM {self.table} "
+            f"WHERE rowid > ? AND rowid <= ?) e JOIN {self.table} f "
+            "ON f.originator_id = e.originator_id AND f.originator_version = 1"
         )
         with self.recorder.datastore.transaction(commit=False) as c:
             c.execute(sql, (start, stop))
@@ -108,9 +108,9 @@ class _Postgres:
 
     def touched(self, start: int, stop: int) -> list[tuple[UUID, str]]:
         sql = SQL(
-            "SELECT DISTINCT e.originator_id, f.topic FROM {t} e JOIN {t} f "
-            "ON f.originator_id = e.originator_id AND f.originator_version = 1 "
-            "WHERE e.notification_id > %s AND e.notification_id <= %s"
+            "SELECT e.originator_id, f.topic FROM (SELECT DISTINCT originator_id FROM {t} "
+            "WHERE notification_id > %s AND notification_id <= %s) e JOIN {t} f "
+            "ON f.originator_id = e.originator_id AND f.originator_version = 1"
         ).format(t=self.table)
         with self.recorder.datastore.transaction(commit=False) as curs:
             curs.execute(sql, (start, stop), prepare=False)

@@ -186,6 +186,10 @@ class _Tables:
         cursor.execute(f"DELETE FROM {target} WHERE {summary.count} = 0", ())
 
 
+#: SQLite's page cache per connection while writing views, in KiB (its default is 2 MiB).
+CACHE_KIB = 256 * 1024
+
+
 class SQLiteViewRecorder(SQLiteTrackingRecorder, _Tables):
     """View tables plus the library's tracking table, in the SQLite file of the event store."""
 
@@ -207,6 +211,8 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder, _Tables):
 
     def write(self, changes: Changes, tracking: Tracking | None) -> None:
         with self.datastore.transaction(commit=True) as c:
+            # the replaced keys are spread over the tables' indexes: keep them in memory
+            c.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             self._replace(_Cursor(c), changes)
             if tracking is not None:
                 self._insert_tracking(c, tracking)
