@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, f
 from journey.demo_data import generate
 from journey.engine import Engine
 from journey.logging import configure_logging
+from journey.projections.timecols import from_micros
 from journey.rebuild import rebuild
 from journey.settings import Settings
 from journey.touchpoints import parse_touchpoint
@@ -43,6 +44,17 @@ def raw_read(engine: Engine) -> tuple[int, float]:
             engine.app.mapper.to_domain_event(n)
         count += len(page)
         start = page[-1].id
+
+
+def known_subjects(engine: Engine) -> tuple[list[str], list[str], datetime]:
+    """The customers and dealers of the views, and the last instant an interval starts."""
+    select = engine.views.recorder.select
+    customers = sorted(c for (c,) in select("SELECT DISTINCT customer_id FROM {customer_state}"))
+    dealers = sorted(d for (d,) in select("SELECT DISTINCT dealer_id FROM {customer_state}"))
+    (last,) = select("SELECT MAX(valid_from) FROM {customer_state}")[0]
+    end = from_micros(last)
+    assert end is not None
+    return customers, dealers, end
 
 
 def percentiles(samples: list[float]) -> str:
@@ -72,12 +84,13 @@ def main() -> None:
 
             url = fresh_database(ensure_postgres(), "bench_views")
         engine = Engine.open(Settings(database_url=url))
-        t = time.perf_counter()
-        data = [parse_touchpoint(tp) for tp in generate(customers=args.customers)]
         if fill:
+            t = time.perf_counter()
+            data = [parse_touchpoint(tp) for tp in generate(customers=args.customers)]
             for i in range(0, len(data), 2000):
                 engine.app.ingest(data[i : i + 2000])
             print(f"{args.store}: stored {len(data):,} touchpoints in {time.perf_counter() - t:.0f} s")
+            del data
 
         if not args.latency_only:
             events, read_s = raw_read(engine)
@@ -89,9 +102,8 @@ def main() -> None:
             print(f"rebuild      {rebuild_rate:>10,.0f} events/s   ratio {rebuild_rate / raw_rate:.3f}")
 
         rnd = random.Random(1)
-        customers = sorted({tp.customer_id for tp in data if tp.customer_id})
-        dealers = sorted({tp.dealer_id for tp in data})
-        end = max(tp.occurred_at for tp in data)
+        engine.views.catch_up()
+        customers, dealers, end = known_subjects(engine)
 
         def instant() -> datetime:
             return (end - timedelta(days=rnd.uniform(0, 900))).astimezone(UTC)
