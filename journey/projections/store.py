@@ -155,9 +155,12 @@ class _Tables:
                 at = [table.column_names.index(c) for c in summary.source_columns]
                 self._apply(cursor, summary, summary.deltas(old, [tuple(row[i] for i in at) for row in rows]))
             if rows:
-                marks = ", ".join([self.placeholder] * len(table.columns))
-                cols = ", ".join(table.column_names)
-                cursor.executemany(f"INSERT INTO {self.prefix}_{name} ({cols}) VALUES ({marks})", rows)
+                self._insert(cursor, table, rows)
+
+    def _insert(self, cursor: Any, table: Table, rows: Sequence[Row]) -> None:
+        marks = ", ".join([self.placeholder] * len(table.columns))
+        cols = ", ".join(table.column_names)
+        cursor.executemany(f"INSERT INTO {self.prefix}_{table.name} ({cols}) VALUES ({marks})", rows)
 
     def _fill_summaries(self, cursor: Any) -> None:
         """Fill an empty summary from its table's rows (a store made before the summary existed)."""
@@ -176,14 +179,26 @@ class _Tables:
         if not deltas:
             return
         target = f"{self.prefix}_{summary.table.name}"
+        rows = sorted((*key, n) for key, n in deltas.items())  # one lock order for concurrent writers
+        self._upsert(cursor, summary, rows)
+        cursor.execute(f"DELETE FROM {target} WHERE {summary.count} = 0", ())
+
+    def _upsert(self, cursor: Any, summary: Summary, rows: Sequence[Row]) -> None:
+        """Add each row's count to the summary row of its unique columns (inserted at 0 if new)."""
+        target = f"{self.prefix}_{summary.table.name}"
         unique = ", ".join(summary.unique)
         marks = ", ".join([self.placeholder] * (len(summary.unique) + 1))
         cursor.executemany(
-            f"INSERT INTO {target} ({unique}, {summary.count}) VALUES ({marks}) ON CONFLICT ({unique}) "
-            f"DO UPDATE SET {summary.count} = {target}.{summary.count} + excluded.{summary.count}",
-            sorted((*key, n) for key, n in deltas.items()),  # one lock order for concurrent writers
+            f"INSERT INTO {target} ({unique}, {summary.count}) VALUES ({marks}) {_add(target, summary)}", rows
         )
-        cursor.execute(f"DELETE FROM {target} WHERE {summary.count} = 0", ())
+
+
+def _add(target: str, summary: Summary) -> str:
+    """The ON CONFLICT clause adding an inserted count to the stored one."""
+    return (
+        f"ON CONFLICT ({', '.join(summary.unique)}) DO UPDATE SET "
+        f"{summary.count} = {target}.{summary.count} + excluded.{summary.count}"
+    )
 
 
 #: SQLite's page cache per connection while writing views, in KiB (its default is 2 MiB).
@@ -280,6 +295,25 @@ class PostgresViewRecorder(PostgresTrackingRecorder, _Tables):
             )
             if tracking is not None:
                 self._insert_tracking(curs, tracking)
+
+    def _insert(self, cursor: Any, table: Table, rows: Sequence[Row]) -> None:
+        """COPY: psycopg's executemany sends one INSERT per row."""
+        cols = ", ".join(table.column_names)
+        with cursor.copy(f"COPY {self.prefix}_{table.name} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _upsert(self, cursor: Any, summary: Summary, rows: Sequence[Row]) -> None:
+        """One INSERT of column arrays (unnest) instead of one per row."""
+        target = f"{self.prefix}_{summary.table.name}"
+        names = [*summary.unique, summary.count]
+        types = dict(summary.table.columns)
+        arrays = ", ".join(f"%s::{types[c].split()[0].lower()}[]" for c in names)
+        cursor.execute(
+            f"INSERT INTO {target} ({', '.join(names)}) SELECT * FROM unnest({arrays}) {_add(target, summary)}",
+            [list(column) for column in zip(*rows, strict=True)],
+            prepare=False,
+        )
 
     def select(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.datastore.transaction(commit=False) as curs:

@@ -74,7 +74,8 @@ _worker: tuple[RowBuilder, ViewRecorder] | None = None
 
 def _open(spec: WorkerSpec) -> None:
     global _worker
-    app = JourneyApplication(spec.database_url, pii_key=spec.pii_key)
+    # the projecting process created the tables; PostgreSQL fails concurrent creations
+    app = JourneyApplication(spec.database_url, pii_key=spec.pii_key, env={"CREATE_TABLE": "n"})
     recorder = open_view_recorder(
         app.factory, prefix=spec.prefix, tables=[p.table for p in PARTS], create=False
     )
