@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from journey.projections.history import History, history, in_utc
+from journey.projections.history import History, history, in_utc, with_next
 from journey.projections.intent import TICK, IntentView, intent_at, intent_timeline
 from journey.projections.retention import (
     RetentionView,
@@ -125,7 +125,12 @@ class _Timeline:
         # every instant the state may change (the home dealer at each touchpoint), but
         # follow-ups turning overdue, which customer_states adds from each interval's own due time
         points = {*self.intent.times, *self.intent.level_breakpoints, *self.retention.breakpoints}
-        points.update(t + HOLD_DAYS for t in self.contacts)
+        # held ends a year after a contact unless a later contact came within that year
+        points.update(
+            t + HOLD_DAYS
+            for t, later in with_next(self.contacts)
+            if later is None or later <= t or later > t + HOLD_DAYS
+        )
         self.breakpoints = sorted(in_utc(t) for t in points)
         self._intent: tuple[int, IntentView] | None = None
         self._retention: tuple[int, RetentionView] | None = None

@@ -8,7 +8,7 @@ cannot change a view.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
@@ -64,3 +64,9 @@ def sort_key(tp: AnyTouchpoint) -> tuple[datetime, str]:
 def whole_days(start: datetime, end: datetime) -> int:
     """Whole days from start to end, rounded down (DOMAIN.md: "whole days are rounded down")."""
     return (end - start) // DAY
+
+
+def with_next(items: Sequence[T]) -> Iterator[tuple[T, T | None]]:
+    """Each item with the one after it (None after the last)."""
+    for i, item in enumerate(items):
+        yield item, items[i + 1] if i + 1 < len(items) else None

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from journey.projections.complaints import answers_complaint, callback_deadline, complaint_episodes
-from journey.projections.history import DAY, History, history, in_utc, whole_days
+from journey.projections.history import DAY, History, history, in_utc, whole_days, with_next
 from journey.projections.standards import StandardsLookup, in_force_or_defaults
 from journey.rules import DEFAULT_RULES, Rules
 from journey.touchpoints import (
@@ -102,18 +102,37 @@ def retention_breakpoints(
 
 
 def _breakpoints(hist: History, rules: Rules, in_force: StandardsLookup) -> list[datetime]:
+    """Only the thresholds that can still matter: a service's day thresholds while it is
+    last_service (a maintenance until the next one; the first delivery until the first
+    maintenance), the tenure of the first service, a delivery's car-age ends until the next
+    delivery, and every maintenance leaving the loyal window."""
     r = rules.retention
     out = {tp.occurred_at for tp in hist if isinstance(tp, READ_KINDS)}
-    for tp in hist:
-        if not isinstance(tp, Delivery | Maintenance):
-            continue
-        t = tp.occurred_at
-        out |= {t + (r.marginal_after_days + 1) * DAY, t + (r.lost_after_days + 1) * DAY}
-        out |= {t + r.loyal_window_days * DAY, t + r.loyal_min_tenure_days * DAY}
-        if isinstance(tp, Delivery):
-            out |= {warranty_end(tp), add_months(t, 12 * r.car_over_years)}
-        if isinstance(tp, Maintenance) and tp.data.repeat_repair:
+    maintenances = [tp for tp in hist if isinstance(tp, Maintenance)]
+    deliveries = [tp for tp in hist if isinstance(tp, Delivery)]
+    services = [tp for tp in hist if isinstance(tp, Delivery | Maintenance)]
+    day_thresholds = ((r.marginal_after_days + 1) * DAY, (r.lost_after_days + 1) * DAY)
+
+    def before(until: datetime | None, *points: datetime) -> set[datetime]:
+        return {p for p in points if until is None or p < until}
+
+    for m, after in with_next(maintenances):
+        t = m.occurred_at
+        out |= before(None if after is None else after.occurred_at, *(t + d for d in day_thresholds))
+        out.add(t + r.loyal_window_days * DAY)
+        if m.data.repeat_repair:
             out.add(t + r.repeat_repair_days * DAY)
+    if deliveries:
+        first, until = deliveries[0].occurred_at, maintenances[0].occurred_at if maintenances else None
+        out |= before(until, *(first + d for d in day_thresholds))
+    if services:
+        out.add(services[0].occurred_at + r.loyal_min_tenure_days * DAY)
+    for d, next_delivery in with_next(deliveries):
+        out |= before(
+            None if next_delivery is None else next_delivery.occurred_at,
+            warranty_end(d),
+            add_months(d.occurred_at, 12 * r.car_over_years),
+        )
     for tp in hist:
         if isinstance(tp, Complaint):
             out.add(callback_deadline(tp, in_force(tp)) + TICK)
