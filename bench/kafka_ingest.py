@@ -115,6 +115,15 @@ def in_process_rate(settings: Settings, count: int) -> tuple[float, float]:
     return count / elapsed, stats.views_seconds / elapsed
 
 
+def final_stats(proc: subprocess.Popen[bytes]) -> dict[str, Any]:
+    """The stats line `journey consume` prints last (its log's tail if it printed none)."""
+    out, err = proc.communicate(timeout=1800)
+    lines = out.decode().strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"journey consume exited {proc.returncode}:\n{err.decode()[-3000:]}")
+    return dict(json.loads(lines[-1]))
+
+
 def processes_rate(settings: Settings, count: int, processes: int) -> tuple[float, list[int]]:
     """(messages/s end to end, messages applied by each) for `processes` `journey consume` subprocesses."""
     Engine.open(settings).close()  # create the tables before the processes race to
@@ -122,10 +131,10 @@ def processes_rate(settings: Settings, count: int, processes: int) -> tuple[floa
     command = [str(JOURNEY), "consume", "--bootstrap-servers", settings.kafka_bootstrap, "--topic"]
     command += [settings.kafka_topic, "--group", settings.kafka_group, "--idle-exit", str(IDLE_EXIT_S)]
     procs = [
-        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(processes)
     ]
-    stats = [json.loads(p.communicate(timeout=1800)[0].decode().strip().splitlines()[-1]) for p in procs]
+    stats = [final_stats(p) for p in procs]
     assert sum(s["applied"] for s in stats) == count, stats
     first = min(s["first_message_at"] for s in stats if s["first_message_at"])
     last = max(s["last_write_at"] for s in stats if s["last_write_at"])
