@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
@@ -20,20 +20,21 @@ from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
     OperationalError,
-    ProcessRecorder,
     Tracking,
 )
+from eventsourcing.utils import get_topic
 
 from journey.aggregates import CustomerJourney, Dealer, TouchpointLedger
 from journey.errors import StoreUnavailableError
 from journey.privacy import redact
-from journey.recorders import RECORDER_TOPICS, histories
+from journey.recorders import RECORDER_TOPICS, BatchRecorder
 from journey.settings import eventsourcing_env
 from journey.touchpoints import AnyTouchpoint, load_touchpoint, stored_form
 
 log = structlog.get_logger()
 
 MAX_CONFLICT_RETRIES = 5
+DEALER_CREATED = get_topic(Dealer.Created)
 LEDGER_IDS_CACHED = 200_000
 
 
@@ -54,6 +55,18 @@ class Recorded:
 
     touchpoint: AnyTouchpoint
     recorded_at: datetime
+
+    @classmethod
+    def of(cls, event: TouchpointLedger.TouchpointRecorded) -> Recorded:
+        return cls(load_touchpoint(event.touchpoint), event.timestamp)
+
+
+@dataclass
+class Touched:
+    """The customer and dealer ledgers (aggregate ids) that a range of notifications touched."""
+
+    customers: list[UUID] = field(default_factory=list)
+    dealers: list[UUID] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -111,8 +124,8 @@ class JourneyApplication(Application[UUID]):
         return self.factory.process_recorder()
 
     @property
-    def process_recorder(self) -> ProcessRecorder:
-        assert isinstance(self.recorder, ProcessRecorder)
+    def process_recorder(self) -> BatchRecorder:
+        assert isinstance(self.recorder, BatchRecorder)
         return self.recorder
 
     # ------------------------------------------------------------------ write side
@@ -200,7 +213,7 @@ class JourneyApplication(Application[UUID]):
                 loaded[agg_id] = cast(TouchpointLedger, cache.get(agg_id))
             except KeyError:
                 missing[agg_id] = tp
-        stored = histories(self.process_recorder, list(missing)) if missing else {}
+        stored = self.process_recorder.select_histories(list(missing)) if missing else {}
         for agg_id, tp in missing.items():
             events = stored.get(agg_id)
             if events:
@@ -242,6 +255,26 @@ class JourneyApplication(Application[UUID]):
             self._dealer_histories[dealer_id] = (version, known)
         return list(known)
 
+    def touched(self, start: int, stop: int) -> Touched:
+        """The ledgers with a notification in (start, stop], told apart by their creation event."""
+        out = Touched()
+        for originator, first_topic in self.process_recorder.select_touched(start, stop):
+            (out.dealers if first_topic == DEALER_CREATED else out.customers).append(originator)
+        out.customers.sort()
+        out.dealers.sort()
+        return out
+
+    def histories(self, ledgers: Sequence[UUID]) -> dict[UUID, list[Recorded]]:
+        """Every touchpoint recorded on each of these ledgers, in recording order (many ledgers
+        per query; no entry for an unknown id)."""
+        out: dict[UUID, list[Recorded]] = {}
+        for ledger, events in self.process_recorder.select_histories(ledgers).items():
+            decoded = map(self.mapper.to_domain_event, events)
+            out[ledger] = [
+                Recorded.of(e) for e in decoded if isinstance(e, TouchpointLedger.TouchpointRecorded)
+            ]
+        return out
+
     def _history(self, cls: type[TouchpointLedger], key: str) -> list[Recorded]:
         """Read straight from the event store (never from the write cache: other
         processes may have recorded since)."""
@@ -253,5 +286,5 @@ class JourneyApplication(Application[UUID]):
         for e in self.events.get(cls.id_for(key), gt=after or None):
             version = e.originator_version
             if isinstance(e, TouchpointLedger.TouchpointRecorded):
-                out.append(Recorded(load_touchpoint(e.touchpoint), e.timestamp))
+                out.append(Recorded.of(e))
         return out, version

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from journey.application import JourneyApplication
-from journey.ledger_reads import histories
 from journey.projections.catalog import PARTS
 from journey.projections.history import history
 from journey.projections.parts import ViewPart, dealer_key
@@ -37,7 +36,7 @@ class RowBuilder:
         jobs = list(jobs)
         changes: Changes = {p.table.name: {} for p in self.parts}
         lookups: dict[frozenset[str], StandardsLookup] = {}
-        read = histories(self.app, (ledger for _, ledger in jobs))
+        read = self.app.histories([ledger for _, ledger in jobs])
         for kind, ledger in jobs:
             touchpoints = history(r.touchpoint for r in read.get(ledger, ()))
             if not touchpoints:

@@ -4,8 +4,8 @@ in the same transaction (exactly-once views, DESIGN.md).
 
 SQLite's recorder cannot be subscribed to, so the runner pulls on both databases: the
 ledgers a range of notifications touched, then their whole histories, many per query
-(journey/ledger_reads.py); it runs after every ingest, in the consumer after every batch,
-and in `journey rebuild` into fresh tables.
+(``JourneyApplication.touched`` and ``.histories``); it runs after every ingest, in the
+consumer after every batch, and in `journey rebuild` into fresh tables.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from eventsourcing.persistence import Tracking
 
 from journey.aggregates import CustomerJourney
 from journey.application import JourneyApplication
-from journey.ledger_reads import histories, touched
 from journey.locks import exclusive
 from journey.projections.catalog import PARTS
 from journey.projections.parts import ViewPart
@@ -100,7 +99,7 @@ class Views:
         stop = stop if stop is not None else self.app.recorder.max_notification_id() or 0
         if stop <= start:
             return 0
-        ledgers = touched(self.app, start, stop)
+        ledgers = self.app.touched(start, stop)
         customers = set(ledgers.customers) | self._customers_of(ledgers.dealers)
         jobs: list[Job] = [("dealer", d) for d in ledgers.dealers]
         jobs += [("customer", c) for c in sorted(customers)]
@@ -126,7 +125,7 @@ class Views:
     def _customers_of(self, dealers: list[UUID]) -> set[UUID]:
         """Customers whose views depend on a dealer's standards: all who ever had it as home dealer."""
         found: set[UUID] = set()
-        for own in histories(self.app, dealers).values():
+        for own in self.app.histories(dealers).values():
             rows = self.recorder.select(
                 f"SELECT DISTINCT customer_id FROM {{{CUSTOMER_STATE.name}}} WHERE dealer_id = ?",
                 [own[0].touchpoint.dealer_id],

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from journey.engine import Engine
 from journey.ingest import dead_letter_path
-from journey.ledger_reads import histories, touched
 from journey.touchpoints import touchpoint_json
 from tests.builders import callback, complaint, day, maintenance, registered, standard_set, visit
 
@@ -34,8 +33,8 @@ def test_every_ledger_stores_touchpoints_under_one_event_topic(engine: Engine) -
     engine.app.ingest([visit(day(0), event_id="v1"), standard_set(day(1), complaint_callback_hours=24)])
 
     topics = {n.topic for n in engine.app.recorder.select_notifications(1, 10)}
-    ledgers = touched(engine.app, 0, engine.app.recorder.max_notification_id() or 0)
-    read = histories(engine.app, [*ledgers.customers, *ledgers.dealers])
+    ledgers = engine.app.touched(0, engine.app.recorder.max_notification_id() or 0)
+    read = engine.app.histories([*ledgers.customers, *ledgers.dealers])
 
     assert "journey.aggregates.ledger:TouchpointLedger.TouchpointRecorded" in topics
     assert not {t for t in topics if t.endswith("TouchpointRecorded")} - {
