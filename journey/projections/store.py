@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL, Composed
 
 Row = tuple[Any, ...]
@@ -104,9 +104,15 @@ def _index(prefix: str, table: str, columns: Sequence[str], unique: bool = False
 
 
 class _Tables:
-    """The dialect-neutral part: SQL for replacing key groups and reading."""
+    """The dialect-neutral part: writing key groups with their tracking record, reading, and
+    swapping a prefix's tables in (the recorders below say how each database differs)."""
 
     placeholder = "?"
+    #: keywords of the cursor's execute for reads
+    read_options: ClassVar[dict[str, Any]] = {}
+    tracking_table_name: str
+    _insert_tracking: Callable[[Any, Tracking], None]  # the library's tracking recorder's
+    datastore: Any
     prefix: str
     tables: dict[str, Table]
 
@@ -121,9 +127,61 @@ class _Tables:
         text = sql.format(**{name: f"{self.prefix}_{name}" for name in self.tables})
         return text.replace("?", self.placeholder) if self.placeholder != "?" else text
 
+    def write(self, changes: Changes, tracking: Tracking | None) -> None:
+        """Replace the keys' rows (and adjust the summaries), with the tracking record if given."""
+        with self.datastore.transaction(commit=True) as cursor:
+            self._before_write(cursor)
+            self._replace(cursor, changes)
+            if tracking is not None:
+                self._insert_tracking(cursor, tracking)
+
+    def adopt(self, source_prefix: str, tracking: Tracking | None) -> None:
+        """Replace every table by another prefix's table, atomically (see _swap_statements)."""
+        with self.datastore.transaction(commit=True) as cursor:
+            for statement in self._swap_statements(source_prefix):
+                cursor.execute(statement)
+            self._forget_tracking(cursor, source_prefix)
+            if tracking is not None:
+                self._insert_tracking(cursor, tracking)
+
+    def clear(self) -> None:
+        """Every row of these tables gone, and their tracking record."""
+        with self.datastore.transaction(commit=True) as cursor:
+            for name in self.tables:
+                cursor.execute(f"DELETE FROM {self.prefix}_{name}")
+            self._forget_tracking(cursor, self.prefix)
+
+    def select(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self.datastore.transaction(commit=False) as cursor:
+            cursor.execute(self.render(sql), tuple(params), **self.read_options)
+            return [_values(r) for r in cursor.fetchall()]
+
+    def fill_summaries(self) -> None:
+        """Fill an empty summary from its table's rows (a store made before the summary existed)."""
+        with self.datastore.transaction(commit=True) as cursor:
+            for table in self._source_tables:
+                summary = table.summary
+                if summary is None:
+                    continue
+                cursor.execute(f"SELECT 1 FROM {self.prefix}_{summary.table.name} LIMIT 1")
+                if cursor.fetchall():
+                    continue
+                cursor.execute(f"SELECT {', '.join(summary.source_columns)} FROM {self.prefix}_{table.name}")
+                rows = [_values(r) for r in cursor.fetchall()]
+                self._apply(cursor, summary, summary.deltas([], rows))
+
+    def _before_write(self, cursor: Any) -> None:
+        """Whatever the database wants before a write transaction's statements."""
+
+    def _forget_tracking(self, cursor: Any, prefix: str) -> None:
+        cursor.execute(
+            f"DELETE FROM {self.tracking_table_name} WHERE application_name LIKE {self.placeholder}",
+            (f"{prefix}:%",),
+        )
+
     def _swap_statements(self, source_prefix: str) -> list[str]:
         """Make another prefix's tables these (renamed, their indexes rebuilt under this prefix's
-        names) and forget that prefix's tracking; the other prefix's tables are gone after."""
+        names); the other prefix's tables are gone after."""
         out = []
         for name in self.tables:
             out.append(f"DROP TABLE IF EXISTS {self.prefix}_{name}")
@@ -162,26 +220,13 @@ class _Tables:
         cols = ", ".join(table.column_names)
         cursor.executemany(f"INSERT INTO {self.prefix}_{table.name} ({cols}) VALUES ({marks})", rows)
 
-    def _fill_summaries(self, cursor: Any) -> None:
-        """Fill an empty summary from its table's rows (a store made before the summary existed)."""
-        for table in self._source_tables:
-            summary = table.summary
-            if summary is None:
-                continue
-            cursor.execute(f"SELECT 1 FROM {self.prefix}_{summary.table.name} LIMIT 1", ())
-            if cursor.fetchall():
-                continue
-            cursor.execute(f"SELECT {', '.join(summary.source_columns)} FROM {self.prefix}_{table.name}", ())
-            rows = [_values(r) for r in cursor.fetchall()]
-            self._apply(cursor, summary, summary.deltas([], rows))
-
     def _apply(self, cursor: Any, summary: Summary, deltas: Mapping[tuple[Any, ...], int]) -> None:
         if not deltas:
             return
         target = f"{self.prefix}_{summary.table.name}"
         rows = sorted((*key, n) for key, n in deltas.items())  # one lock order for concurrent writers
         self._upsert(cursor, summary, rows)
-        cursor.execute(f"DELETE FROM {target} WHERE {summary.count} = 0", ())
+        cursor.execute(f"DELETE FROM {target} WHERE {summary.count} = 0")
 
     def _upsert(self, cursor: Any, summary: Summary, rows: Sequence[Row]) -> None:
         """Add each row's count to the summary row of its unique columns (inserted at 0 if new)."""
@@ -205,8 +250,10 @@ def _add(target: str, summary: Summary) -> str:
 CACHE_KIB = 256 * 1024
 
 
-class SQLiteViewRecorder(SQLiteTrackingRecorder, _Tables):
+class SQLiteViewRecorder(_Tables, SQLiteTrackingRecorder):
     """View tables plus the library's tracking table, in the SQLite file of the event store."""
+
+    tracking_table_name = "tracking"
 
     def __init__(
         self, datastore: SQLiteDatastore, *, prefix: str, tables: Sequence[Table], bulk: bool
@@ -220,43 +267,16 @@ class SQLiteViewRecorder(SQLiteTrackingRecorder, _Tables):
             *_ddl(self.prefix, self._source_tables, self.bulk),
         ]
 
-    def fill_summaries(self) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            self._fill_summaries(_Cursor(c))
-
-    def write(self, changes: Changes, tracking: Tracking | None) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            # the replaced keys are spread over the tables' indexes: keep them in memory
-            c.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-            self._replace(_Cursor(c), changes)
-            if tracking is not None:
-                self._insert_tracking(c, tracking)
-
-    def adopt(self, source_prefix: str, tracking: Tracking | None) -> None:
-        """Replace every table by another prefix's table, atomically (see _swap_statements)."""
-        with self.datastore.transaction(commit=True) as c:
-            for statement in self._swap_statements(source_prefix):
-                c.execute(statement)
-            c.execute("DELETE FROM tracking WHERE application_name LIKE ?", (f"{source_prefix}:%",))
-            if tracking is not None:
-                self._insert_tracking(c, tracking)
-
-    def select(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(self.render(sql), tuple(params))
-            return [tuple(r) for r in c.fetchall()]
-
-    def clear(self) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            for name in self.tables:
-                c.execute(f"DELETE FROM {self.prefix}_{name}")
-            c.execute("DELETE FROM tracking WHERE application_name LIKE ?", (f"{self.prefix}:%",))
+    def _before_write(self, cursor: Any) -> None:
+        # the replaced keys are spread over the tables' indexes: keep them in memory
+        cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
 
 
-class PostgresViewRecorder(PostgresTrackingRecorder, _Tables):
+class PostgresViewRecorder(_Tables, PostgresTrackingRecorder):
     """View tables plus the library's tracking table, in the PostgreSQL event store database."""
 
     placeholder = "%s"
+    read_options: ClassVar[dict[str, Any]] = {"prepare": False}
 
     def __init__(
         self,
@@ -273,28 +293,6 @@ class PostgresViewRecorder(PostgresTrackingRecorder, _Tables):
         self.sql_create_statements.extend(
             Composed([SQL(s.replace(" REAL", " DOUBLE PRECISION"))]) for s in ddl
         )
-
-    def fill_summaries(self) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            self._fill_summaries(curs)
-
-    def write(self, changes: Changes, tracking: Tracking | None) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            self._replace(curs, changes)
-            if tracking is not None:
-                self._insert_tracking(curs, tracking)
-
-    def adopt(self, source_prefix: str, tracking: Tracking | None) -> None:
-        """Replace every table by another prefix's table, atomically (see _swap_statements)."""
-        with self.datastore.transaction(commit=True) as curs:
-            for statement in self._swap_statements(source_prefix):
-                curs.execute(statement)
-            curs.execute(
-                f"DELETE FROM {self.tracking_table_name} WHERE application_name LIKE %s",
-                (f"{source_prefix}:%",),
-            )
-            if tracking is not None:
-                self._insert_tracking(curs, tracking)
 
     def _insert(self, cursor: Any, table: Table, rows: Sequence[Row]) -> None:
         """COPY: psycopg's executemany sends one INSERT per row."""
@@ -315,40 +313,10 @@ class PostgresViewRecorder(PostgresTrackingRecorder, _Tables):
             prepare=False,
         )
 
-    def select(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(self.render(sql), tuple(params), prepare=False)
-            return [_values(r) for r in curs.fetchall()]
-
-    def clear(self) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            for name in self.tables:
-                curs.execute(f"DELETE FROM {self.prefix}_{name}")
-            curs.execute(
-                f"DELETE FROM {self.tracking_table_name} WHERE application_name LIKE %s",
-                (f"{self.prefix}:%",),
-            )
-
 
 def _values(row: Any) -> Row:
     """A fetched row as a tuple (psycopg gives the library's dict rows, sqlite3 sequences)."""
     return tuple(row.values()) if isinstance(row, dict) else tuple(row)
-
-
-class _Cursor:
-    """sqlite3 cursor adapter with the executemany the library's cursor wrapper hides."""
-
-    def __init__(self, c: SQLiteCursor) -> None:
-        self._c = c
-
-    def execute(self, sql: str, params: Sequence[Any]) -> None:
-        self._c.execute(sql, tuple(params))
-
-    def fetchall(self) -> list[Any]:
-        return list(self._c.fetchall())
-
-    def executemany(self, sql: str, rows: Sequence[Row]) -> None:
-        self._c.executemany(sql, rows)
 
 
 def open_view_recorder(
