@@ -28,7 +28,6 @@ from journey.policies.task import (
     COMPLAINT_ESCALATION,
     DONE,
     REACHED,
-    TICK,
     Task,
     tasks_known_at,
 )
@@ -39,10 +38,10 @@ from journey.projections.complaints import (
     complaint_episodes,
     is_reached_complaint_callback,
 )
-from journey.projections.history import history
+from journey.projections.history import TICK, history
 from journey.projections.standards import StandardsLookup, in_force_or_defaults
 from journey.rules import DEFAULT_RULES, Rules
-from journey.touchpoints import AnyTouchpoint
+from journey.touchpoints import AnyTouchpoint, Callback
 
 
 def schedule(
@@ -68,7 +67,7 @@ tasks = tasks_known_at(schedule)
 
 
 def _callback_task(
-    episode: ComplaintEpisode, callbacks: list[AnyTouchpoint], rules: Rules, standards: StandardsLookup | None
+    episode: ComplaintEpisode, callbacks: list[Callback], rules: Rules, standards: StandardsLookup | None
 ) -> Task:
     """Due complaint_callback_hours after the complaint; done by the first reached complaint callback
     (same complaint_id, or none given) at or after it, unless the complaint was resolved first."""

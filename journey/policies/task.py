@@ -17,16 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from journey.projections.history import history
 from journey.projections.standards import StandardsLookup
 from journey.rules import DEFAULT_RULES, Rules
 from journey.touchpoints import AnyTouchpoint
-
-#: The smallest step of a datetime: "T past X" holds from X + TICK on.
-TICK = timedelta(microseconds=1)
 
 FOLLOW_UP = "follow_up"
 COMPLAINT_CALLBACK = "complaint_callback"

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeGuard
 
 from journey.rules import ServiceStandards
 from journey.touchpoints import AnyTouchpoint, Callback, Complaint, ComplaintResolved
@@ -59,15 +60,14 @@ def callback_deadline(complaint: Complaint, in_force: ServiceStandards) -> datet
     return complaint.occurred_at + timedelta(hours=in_force.complaint_callback_hours)
 
 
-def is_reached_complaint_callback(tp: AnyTouchpoint) -> bool:
+def is_reached_complaint_callback(tp: AnyTouchpoint) -> TypeGuard[Callback]:
     return isinstance(tp, Callback) and tp.data.reason == "complaint" and tp.data.reached
 
 
 def answers_complaint(callback: AnyTouchpoint, complaint: Complaint) -> bool:
     """A reached complaint callback naming the complaint's id, or no id (then it answers every
     open complaint of the customer)."""
-    return (
-        is_reached_complaint_callback(callback)
-        and isinstance(callback, Callback)
-        and callback.data.complaint_id in (None, complaint.data.complaint_id)
+    return is_reached_complaint_callback(callback) and callback.data.complaint_id in (
+        None,
+        complaint.data.complaint_id,
     )

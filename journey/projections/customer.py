@@ -11,10 +11,10 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from journey.projections.history import History, history, in_utc, with_next
-from journey.projections.intent import TICK, IntentView, intent_at, intent_timeline
+from journey.projections.history import TICK, History, history, in_utc, with_next
+from journey.projections.intent import IntentView, intent_at, intent_timeline
 from journey.projections.retention import (
     RetentionView,
     retention_at,
@@ -33,6 +33,21 @@ def utc(dt: datetime | None) -> str | None:
     return None if dt is None else dt.astimezone(UTC).isoformat()
 
 
+class StateValue(NamedTuple):
+    """A customer's piecewise-constant state, without its interval (compared as a tuple)."""
+
+    dealer_id: str
+    intent_level: str | None
+    retention_status: str
+    owner: bool
+    car_age_segment: str | None
+    usage: str | None
+    flags: tuple[str, ...]
+    held: bool
+    overdue_follow_up: bool
+    decided_by: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class CustomerState:
     """One validity interval [valid_from, valid_to) of a customer's piecewise-constant view."""
@@ -49,6 +64,10 @@ class CustomerState:
     held: bool
     overdue_follow_up: bool
     decided_by: tuple[str, ...]
+
+    @classmethod
+    def of(cls, valid_from: datetime, valid_to: datetime | None, value: StateValue) -> CustomerState:
+        return cls(valid_from, valid_to, **value._asdict())
 
 
 def home_dealer(touchpoints: Sequence[AnyTouchpoint]) -> str | None:
@@ -105,11 +124,6 @@ def customer_view(
     }
 
 
-#: CustomerState without its interval (valid_from, valid_to): the fields from dealer_id on, in order.
-StateValue = tuple[Any, ...]
-OVERDUE = 8  # the index of overdue_follow_up in a StateValue
-
-
 class _Timeline:
     """A customer's state at any instant, from one pass over its history.
 
@@ -147,17 +161,17 @@ class _Timeline:
         due = intent.next_follow_up_due
         # DOMAIN.md, hold rate: any reached contact or touchpoint in (T-365d, T]
         held = bisect_right(self.contacts, at) > bisect_right(self.contacts, at - HOLD_DAYS)
-        value = (
-            self.hist[k - 1].dealer_id,
-            intent.level,
-            retention.status,
-            retention.status != "prospect",
-            retention.car_age_segment,
-            retention.usage,
-            retention.flags,
-            held,
-            due is not None and at > due,
-            tuple(sorted({*intent.decided_by, *retention.decided_by})),
+        value = StateValue(
+            dealer_id=self.hist[k - 1].dealer_id,
+            intent_level=intent.level,
+            retention_status=retention.status,
+            owner=retention.status != "prospect",
+            car_age_segment=retention.car_age_segment,
+            usage=retention.usage,
+            flags=retention.flags,
+            held=held,
+            overdue_follow_up=due is not None and at > due,
+            decided_by=tuple(sorted({*intent.decided_by, *retention.decided_by})),
         )
         return value, due
 
@@ -180,7 +194,7 @@ def state_at(
     """The piecewise-constant part of the view at T (None before the first touchpoint), and
     the follow-up due time in force at T."""
     value, due = _Timeline(history(touchpoints), rules, standards).at(at)
-    return (None if value is None else CustomerState(in_utc(at), None, *value)), due
+    return (None if value is None else CustomerState.of(in_utc(at), None, value)), due
 
 
 def customer_states(
@@ -190,7 +204,6 @@ def customer_states(
 ) -> list[CustomerState]:
     """The customer's states as consecutive validity intervals, the last one open-ended."""
     timeline = _Timeline(history(touchpoints), rules, standards)
-    points = timeline.breakpoints
     changes: list[tuple[datetime, StateValue]] = []  # (valid_from, value) at each change
 
     def sample(at: datetime) -> tuple[StateValue | None, datetime | None]:
@@ -199,11 +212,13 @@ def customer_states(
             changes.append((in_utc(at), value))
         return value, due
 
-    for i, point in enumerate(points):
+    for point, next_point in with_next(timeline.breakpoints):
         value, due = sample(point)
-        if value is not None and due is not None and not value[OVERDUE]:
+        if value is not None and due is not None and not value.overdue_follow_up:
             flip = due + TICK  # overdue once T is past the due time
-            if point < flip and (i + 1 == len(points) or flip < points[i + 1]):
+            if point < flip and (next_point is None or flip < next_point):
                 sample(flip)
-    ends: list[datetime | None] = [at for at, _ in changes[1:]] + [None]
-    return [CustomerState(start, end, *value) for (start, value), end in zip(changes, ends, strict=False)]
+    return [
+        CustomerState.of(start, None if later is None else later[0], value)
+        for (start, value), later in with_next(changes)
+    ]

@@ -15,6 +15,8 @@ from typing import Any, TypeVar, cast
 from journey.touchpoints import AnyTouchpoint
 
 DAY = timedelta(days=1)
+#: The smallest step of a datetime: "T past X" holds from X + TICK on.
+TICK = timedelta(microseconds=1)
 T = TypeVar("T")
 
 

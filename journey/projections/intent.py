@@ -24,9 +24,9 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from journey.projections.history import DAY, History, history, in_utc
+from journey.projections.history import DAY, TICK, History, history, in_utc
 from journey.rules import DEFAULT_RULES, Rules
 from journey.touchpoints import (
     SIGNAL_LEVEL,
@@ -44,8 +44,6 @@ GRADES: tuple[str, ...] = ("H", "A", "B", "C")
 #: Levels of an open lead that is followed up (DOMAIN.md, policy follow_up).
 FOLLOWED_UP: tuple[str, ...] = ("N", *GRADES)
 SALES_VISIT_PURPOSES = frozenset({"browse", "negotiation", "other"})
-#: The smallest step of a datetime: "T past X" holds from X + TICK on.
-TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,13 @@ import calendar
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from journey.projections.complaints import answers_complaint, callback_deadline, complaint_episodes
-from journey.projections.history import DAY, History, history, in_utc, whole_days, with_next
+from journey.projections.history import DAY, TICK, History, history, in_utc, whole_days, with_next
 from journey.projections.standards import StandardsLookup, in_force_or_defaults
-from journey.rules import DEFAULT_RULES, Rules
+from journey.rules import DEFAULT_RULES, RetentionRules, Rules
 from journey.touchpoints import (
     AnyTouchpoint,
     Complaint,
@@ -41,8 +41,6 @@ from journey.touchpoints import (
 )
 
 K = TypeVar("K", bound=AnyTouchpoint)
-#: The smallest step of a datetime: "T past X" holds from X + TICK on.
-TICK = timedelta(microseconds=1)
 FLAGS: tuple[str, ...] = (
     "complaint_overdue",
     "dissatisfied_resolution",
@@ -101,46 +99,6 @@ def retention_breakpoints(
     return list(retention_timeline(history(touchpoints), rules, standards).breakpoints)
 
 
-def _breakpoints(hist: History, rules: Rules, in_force: StandardsLookup) -> list[datetime]:
-    """Only the thresholds that can still matter: a service's day thresholds while it is
-    last_service (a maintenance until the next one; the first delivery until the first
-    maintenance), the tenure of the first service, a delivery's car-age ends until the next
-    delivery, and every maintenance leaving the loyal window."""
-    r = rules.retention
-    out = {tp.occurred_at for tp in hist if isinstance(tp, READ_KINDS)}
-    maintenances = [tp for tp in hist if isinstance(tp, Maintenance)]
-    deliveries = [tp for tp in hist if isinstance(tp, Delivery)]
-    services = [tp for tp in hist if isinstance(tp, Delivery | Maintenance)]
-    day_thresholds = ((r.marginal_after_days + 1) * DAY, (r.lost_after_days + 1) * DAY)
-
-    def before(until: datetime | None, *points: datetime) -> set[datetime]:
-        return {p for p in points if until is None or p < until}
-
-    for m, after in with_next(maintenances):
-        t = m.occurred_at
-        out |= before(None if after is None else after.occurred_at, *(t + d for d in day_thresholds))
-        out.add(t + r.loyal_window_days * DAY)
-        if m.data.repeat_repair:
-            out.add(t + r.repeat_repair_days * DAY)
-    if deliveries:
-        first, until = deliveries[0].occurred_at, maintenances[0].occurred_at if maintenances else None
-        out |= before(until, *(first + d for d in day_thresholds))
-    if services:
-        out.add(services[0].occurred_at + r.loyal_min_tenure_days * DAY)
-    for d, next_delivery in with_next(deliveries):
-        out |= before(
-            None if next_delivery is None else next_delivery.occurred_at,
-            warranty_end(d),
-            add_months(d.occurred_at, 12 * r.car_over_years),
-        )
-    for tp in hist:
-        if isinstance(tp, Complaint):
-            out.add(callback_deadline(tp, in_force(tp)) + TICK)
-        if isinstance(tp, ComplaintResolved) and not tp.data.satisfied:
-            out.add(tp.occurred_at + r.dissatisfied_resolution_days * DAY)
-    return sorted(in_utc(t) for t in out)
-
-
 # ---------------------------------------------------------------- the timeline
 
 
@@ -186,16 +144,12 @@ class RetentionTimeline:
     def __init__(self, hist: History, rules: Rules, standards: StandardsLookup | None) -> None:
         self.rules = rules
         in_force = in_force_or_defaults(rules, standards)
-        self.breakpoints = _breakpoints(hist, rules, in_force)
         self.times = [in_utc(tp.occurred_at) for tp in hist]
         self.position = {tp.event_id: i for i, tp in enumerate(hist)}
         self.maintenances = _Kept(hist, Maintenance)
         self.deliveries = _Kept(hist, Delivery)
         self.services = _Kept[Delivery | Maintenance](hist, (Delivery, Maintenance))
-        self._car_ends = [
-            (in_utc(warranty_end(d)), in_utc(add_months(d.occurred_at, 12 * rules.retention.car_over_years)))
-            for d in self.deliveries.touchpoints
-        ]
+        self._car_ends = [car_age_ends(d, rules.retention) for d in self.deliveries.touchpoints]
         self.usages = _Kept(hist, CustomerRegistered, lambda tp: bool(tp.data.usage))
         self.csi = _Kept(hist, Survey, lambda tp: tp.data.kind == "csi")
         self.repeats = _Kept(hist, Maintenance, lambda tp: tp.data.repeat_repair)
@@ -209,6 +163,38 @@ class RetentionTimeline:
             )
             for e in complaint_episodes(hist)
         ]
+        self.breakpoints = self._breakpoints(hist)
+
+    def _breakpoints(self, hist: History) -> list[datetime]:
+        """The touchpoints retention reads and only the thresholds that can still matter: a
+        service's day thresholds while it is last_service (a maintenance until the next one; the
+        first delivery until the first maintenance), the tenure of the first service, a delivery's
+        car-age ends until the next delivery, every maintenance leaving the loyal window, complaint
+        SLAs breached, and repeat_repair / dissatisfied_resolution windows ending."""
+        r = self.rules.retention
+        out = {tp.occurred_at for tp in hist if isinstance(tp, READ_KINDS)}
+        maintenances, deliveries = self.maintenances.touchpoints, self.deliveries.touchpoints
+        day_thresholds = ((r.marginal_after_days + 1) * DAY, (r.lost_after_days + 1) * DAY)
+
+        def before(until: AnyTouchpoint | None, *points: datetime) -> set[datetime]:
+            return {p for p in points if until is None or p < until.occurred_at}
+
+        for m, next_maintenance in with_next(maintenances):
+            out |= before(next_maintenance, *(m.occurred_at + d for d in day_thresholds))
+            out.add(m.occurred_at + r.loyal_window_days * DAY)
+        if deliveries:
+            first = deliveries[0].occurred_at
+            out |= before(maintenances[0] if maintenances else None, *(first + d for d in day_thresholds))
+        if self.services.touchpoints:
+            out.add(self.services.touchpoints[0].occurred_at + r.loyal_min_tenure_days * DAY)
+        for ends, (_, next_delivery) in zip(self._car_ends, with_next(deliveries), strict=True):
+            out |= before(next_delivery, *ends)
+        out.update(tp.occurred_at + r.repeat_repair_days * DAY for tp in self.repeats.touchpoints)
+        out.update(e.deadline + TICK for e in self.episodes)
+        out.update(
+            tp.occurred_at + r.dissatisfied_resolution_days * DAY for tp in self.dissatisfied.touchpoints
+        )
+        return sorted(in_utc(t) for t in out)
 
     def at(self, at: datetime) -> RetentionView:
         """retention_at(hist, at)."""
@@ -303,8 +289,11 @@ def add_months(t: datetime, months: int) -> datetime:
     return t.replace(year=year, month=month, day=min(t.day, calendar.monthrange(year, month)[1]))
 
 
-def warranty_end(delivery: Delivery) -> datetime:
-    return add_months(delivery.occurred_at, delivery.data.warranty_months)
+def car_age_ends(delivery: Delivery, r: RetentionRules) -> tuple[datetime, datetime]:
+    """When the car of a delivery leaves in_warranty (delivery + warranty_months) and
+    post_warranty (delivery + car_over_years), in UTC."""
+    t = delivery.occurred_at
+    return in_utc(add_months(t, delivery.data.warranty_months)), in_utc(add_months(t, 12 * r.car_over_years))
 
 
 # ---------------------------------------------------------------- complaints

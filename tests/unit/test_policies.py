@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 from journey.policies import complaints, follow_up, retention_tasks, service_callbacks
 from journey.policies.queue import task_schedule, tasks_at, work_queue
-from journey.policies.task import CANCELLED, DONE, REACHED, TICK, Task, known_at
+from journey.policies.task import CANCELLED, DONE, REACHED, Task, known_at
+from journey.projections.history import TICK
 from journey.projections.intent import intent_at
 from journey.projections.retention import retention_at
 from journey.projections.standards import standards_lookup

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journey.policies.queue import task_schedule, tasks_at, work_queue
-from journey.policies.task import TICK, Task, known_at
+from journey.policies.task import Task, known_at
+from journey.projections.history import TICK
 from journey.projections.intent import FOLLOWED_UP, intent_at
 from journey.projections.retention import retention_at
 from journey.projections.standards import StandardsLookup, standards_lookup
