@@ -32,14 +32,12 @@ def stop_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
     owner = os.getpid()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        for s in STOP_SIGNALS:
+            default_action(s)
         if os.getpid() != owner:  # a forked child: what the signal would have done without us
-            for s in STOP_SIGNALS:
-                default_action(s)
             signal.raise_signal(signum)
             return
         # no logging here: the handler may interrupt a log write that holds the output lock
-        for s in STOP_SIGNALS:
-            default_action(s)
         stop(signal.Signals(signum).name)
 
     previous = {s: signal.signal(s, on_signal) for s in STOP_SIGNALS}

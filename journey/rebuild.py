@@ -8,7 +8,6 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 
-from journey.locks import exclusive
 from journey.projections.runner import Views
 from journey.projections.store import with_summaries
 
@@ -49,7 +48,7 @@ def rebuild(live: Views, *, verify: bool, max_differences: int = 10) -> RebuildR
         result.identical = not result.differences
         fresh.recorder.clear()
         return result
-    with exclusive(live.app.database_url, f"views-{live.recorder.prefix}"):
+    with live.lock():
         position = fresh.position()
         move = Tracking(live.tracking_name, position) if position > live.position() else None
         live.recorder.adopt(REBUILD_PREFIX, move)  # the rebuilt tables become the live ones

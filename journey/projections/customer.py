@@ -54,20 +54,7 @@ class CustomerState:
 
     valid_from: datetime
     valid_to: datetime | None
-    dealer_id: str
-    intent_level: str | None
-    retention_status: str
-    owner: bool
-    car_age_segment: str | None
-    usage: str | None
-    flags: tuple[str, ...]
-    held: bool
-    overdue_follow_up: bool
-    decided_by: tuple[str, ...]
-
-    @classmethod
-    def of(cls, valid_from: datetime, valid_to: datetime | None, value: StateValue) -> CustomerState:
-        return cls(valid_from, valid_to, **value._asdict())
+    value: StateValue
 
 
 def home_dealer(touchpoints: Sequence[AnyTouchpoint]) -> str | None:
@@ -194,7 +181,7 @@ def state_at(
     """The piecewise-constant part of the view at T (None before the first touchpoint), and
     the follow-up due time in force at T."""
     value, due = _Timeline(history(touchpoints), rules, standards).at(at)
-    return (None if value is None else CustomerState.of(in_utc(at), None, value)), due
+    return (None if value is None else CustomerState(in_utc(at), None, value)), due
 
 
 def customer_states(
@@ -219,6 +206,6 @@ def customer_states(
             if point < flip and (next_point is None or flip < next_point):
                 sample(flip)
     return [
-        CustomerState.of(start, None if later is None else later[0], value)
+        CustomerState(start, None if later is None else later[0], value)
         for (start, value), later in with_next(changes)
     ]

@@ -11,6 +11,7 @@ consumer after every batch, and in `journey rebuild` into fresh tables.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -54,9 +55,14 @@ class Views:
         """The views of a prefix (``bulk``: tables to fill from nothing, without their read
         indexes until adopted, see store._ddl)."""
         recorder = open_view_recorder(app.factory, prefix=prefix, tables=[p.table for p in PARTS], bulk=bulk)
-        with exclusive(app.database_url, f"views-{prefix}"):  # no catch-up while a summary is filled
+        views = cls(app, recorder, rules, workers)
+        with views.lock():  # no catch-up while a summary is filled
             recorder.fill_summaries()
-        return cls(app, recorder, rules, workers)
+        return views
+
+    def lock(self) -> AbstractContextManager[None]:
+        """Processes sharing the database take turns writing these views."""
+        return exclusive(self.app.database_url, f"views-{self.recorder.prefix}")
 
     @property
     def parts(self) -> Sequence[ViewPart]:
@@ -91,7 +97,7 @@ class Views:
         leaves the position unmoved and the next run redoes the range. Processes sharing the
         database take turns (a lock), so an older snapshot never overwrites a newer one.
         """
-        with exclusive(self.app.database_url, f"views-{self.recorder.prefix}"):
+        with self.lock():
             return self._catch_up(chunk, stop)
 
     def _catch_up(self, chunk: int, stop: int | None) -> int:

@@ -67,12 +67,13 @@ CUSTOMER_STATE = Table(
 )
 
 
-def state_row(customer_id: str, s: CustomerState, rules: Rules) -> Row:
+def state_row(customer_id: str, state: CustomerState, rules: Rules) -> Row:
+    s = state.value
     return (
         customer_id,
         s.dealer_id,
-        micros(s.valid_from),
-        micros_or_open(s.valid_to),
+        micros(state.valid_from),
+        micros_or_open(state.valid_to),
         s.intent_level,
         s.retention_status,
         int(s.owner),
