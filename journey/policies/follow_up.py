@@ -31,10 +31,9 @@ from journey.projections.history import History, history, sort_key
 from journey.projections.intent import (
     FOLLOWED_UP,
     IntentView,
-    intent_at,
+    intent_timeline,
     is_reached_sales_contact,
     is_sales_touchpoint,
-    level_breakpoints,
 )
 from journey.projections.standards import StandardsLookup
 from journey.rules import DEFAULT_RULES, Rules
@@ -78,14 +77,18 @@ tasks = tasks_known_at(schedule)
 
 def _samples(hist: History, rules: Rules) -> Iterator[tuple[datetime, IntentView]]:
     """intent_at at every level breakpoint that may change the follow-up. A lead at O or F, or no
-    lead, reaches N/C/B/A/H again only at a sales touchpoint, so other breakpoints are skipped then."""
+    lead, reaches N/C/B/A/H again only at a sales touchpoint, so other breakpoints are skipped then;
+    so is a window end that leaves the level in force and what decided it (IntentTimeline.may_change)."""
+    timeline = intent_timeline(hist, rules)
     sales_at = {tp.occurred_at for tp in hist if is_sales_touchpoint(tp)}
-    followed = False
-    for b in level_breakpoints(hist, rules):
-        if not followed and b not in sales_at:
+    view: IntentView | None = None
+    for b in timeline.level_breakpoints:
+        if view is None or view.level not in FOLLOWED_UP:
+            if b not in sales_at:
+                continue
+        elif not timeline.may_change(b, view):
             continue
-        view = intent_at(hist, b, rules, with_since=False)
-        followed = view.level in FOLLOWED_UP
+        view = timeline.at(b, with_since=False)
         yield b, view
 
 

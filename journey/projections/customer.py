@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from journey.projections.history import TICK, History, history, in_utc, with_next
+from journey.projections.history import TICK, History, history, in_utc, with_next, with_previous
 from journey.projections.intent import IntentView, intent_at, intent_timeline
 from journey.projections.retention import (
     RetentionView,
@@ -123,16 +123,22 @@ class _Timeline:
         self.contacts = [in_utc(tp.occurred_at) for tp in hist if is_contact(tp)]
         self.intent = intent_timeline(hist, rules)
         self.retention = retention_timeline(hist, rules, standards)
-        # every instant the state may change (the home dealer at each touchpoint), but
-        # follow-ups turning overdue, which customer_states adds from each interval's own due time
-        points = {*self.intent.times, *self.intent.level_breakpoints, *self.retention.breakpoints}
-        # held ends a year after a contact unless a later contact came within that year
-        points.update(
+        # every instant the state may change but follow-ups turning overdue (which customer_states
+        # adds from each interval's own due time): a touchpoint changes the state by itself only
+        # when it changes the home dealer or starts a hold; the intent and retention parts change
+        # only at their own breakpoints; a hold ends a year after a contact unless a later
+        # contact came within that year
+        hard = {*self._dealer_changes(), *self.intent.fixed, *self.retention.breakpoints}
+        hard.update(
+            t for t, earlier in with_previous(self.contacts) if earlier is None or earlier <= t - HOLD_DAYS
+        )
+        hard.update(
             t + HOLD_DAYS
             for t, later in with_next(self.contacts)
             if later is None or later <= t or later > t + HOLD_DAYS
         )
-        self.breakpoints = sorted(in_utc(t) for t in points)
+        self._hard = {in_utc(t) for t in hard}
+        self.breakpoints = sorted(self._hard.union(self.intent.level_breakpoints))
         self._intent: tuple[int, IntentView] | None = None
         self._retention: tuple[int, RetentionView] | None = None
 
@@ -161,6 +167,16 @@ class _Timeline:
             decided_by=tuple(sorted({*intent.decided_by, *retention.decided_by})),
         )
         return value, due
+
+    def may_change(self, b: datetime) -> bool:
+        """Whether the state may change at breakpoint b, given the state last sampled before it
+        (a signal's window end may leave it as it was, IntentTimeline.may_change)."""
+        return b in self._hard or self._intent is None or self.intent.may_change(b, self._intent[1])
+
+    def _dealer_changes(self) -> list[datetime]:
+        """The instants of touchpoints whose dealer differs from the one before (the first's too)."""
+        hist, times = self.hist, self.intent.times
+        return [times[i] for i in range(len(hist)) if i == 0 or hist[i].dealer_id != hist[i - 1].dealer_id]
 
     def _intent_at(self, at: datetime) -> IntentView:
         i = bisect_right(self.intent.level_breakpoints, at)
@@ -199,12 +215,18 @@ def customer_states(
             changes.append((in_utc(at), value))
         return value, due
 
-    for point, next_point in with_next(timeline.breakpoints):
+    flip: datetime | None = None  # the instant the follow-up in force turns overdue
+    for point in timeline.breakpoints:
+        if flip is not None and flip <= point:
+            sample(flip)
+            flip = None
+        if not timeline.may_change(point):
+            continue
         value, due = sample(point)
-        if value is not None and due is not None and not value.overdue_follow_up:
+        if value is not None and due is not None and not value.overdue_follow_up and point < due + TICK:
             flip = due + TICK  # overdue once T is past the due time
-            if point < flip and (next_point is None or flip < next_point):
-                sample(flip)
+    if flip is not None:
+        sample(flip)
     return [
         CustomerState(start, None if later is None else later[0], value)
         for (start, value), later in with_next(changes)

@@ -72,3 +72,9 @@ def with_next(items: Sequence[T]) -> Iterator[tuple[T, T | None]]:
     """Each item with the one after it (None after the last)."""
     for i, item in enumerate(items):
         yield item, items[i + 1] if i + 1 < len(items) else None
+
+
+def with_previous(items: Sequence[T]) -> Iterator[tuple[T, T | None]]:
+    """Each item with the one before it (None before the first)."""
+    for i, item in enumerate(items):
+        yield item, items[i - 1] if i > 0 else None

@@ -127,28 +127,30 @@ def intent_breakpoints(touchpoints: Iterable[AnyTouchpoint], rules: Rules = DEFA
     return sorted(overdue.union(intent_timeline(hist, rules).level_breakpoints))
 
 
-def level_breakpoints(touchpoints: Iterable[AnyTouchpoint], rules: Rules = DEFAULT_RULES) -> list[datetime]:
-    """The instants at which the level alone may change (intent_breakpoints without the overdue flips)."""
-    return list(intent_timeline(history(touchpoints), rules).level_breakpoints)
-
-
 def _level_breakpoints(
     hist: list[AnyTouchpoint], rules: Rules, support: dict[int, list[Support4]]
-) -> list[datetime]:
-    """The instants at which the level may change: sales touchpoints (the keys of ``support``)
-    and deliveries, each signal's window ends, each possible close by silence."""
-    out: set[datetime] = set()
+) -> tuple[set[datetime], dict[datetime, list[tuple[str, str]]]]:
+    """The instants at which the level may change: sales touchpoints (the keys of ``support``),
+    deliveries and each possible close by silence (the set), and each signal's window end
+    (the map, to the (event_id, grade) of the support that ends there)."""
+    fixed: set[datetime] = set()
+    ends: dict[datetime, list[tuple[str, str]]] = {}
     silence = rules.intent.lead_silence_close_days * DAY
+    sales = sorted(support)
     for i, tp in enumerate(hist):
         if isinstance(tp, Delivery):
-            out.add(in_utc(tp.occurred_at))
+            fixed.add(in_utc(tp.occurred_at))
         entries = support.get(i)
         if entries is None:
             continue
-        out.add(in_utc(tp.occurred_at))
-        out.add(in_utc(tp.occurred_at + silence))
-        out.update(until for *_, until in entries)
-    return sorted(out)
+        fixed.add(in_utc(tp.occurred_at))
+        # a later sales touchpoint before the silence ends renews the lead (its own close counts)
+        j = bisect_right(sales, i)
+        if j == len(sales) or hist[sales[j]].occurred_at >= tp.occurred_at + silence:
+            fixed.add(in_utc(tp.occurred_at + silence))
+        for tp_, _, grade, until in entries:
+            ends.setdefault(until, []).append((tp_.event_id, grade))
+    return fixed, ends
 
 
 # ---------------------------------------------------------------- the lead walk
@@ -194,6 +196,7 @@ class IntentTimeline:
         self.rules = rules
         self.times = [in_utc(tp.occurred_at) for tp in hist]
         self._sales = [i for i, tp in enumerate(hist) if is_sales_touchpoint(tp)]
+        self._contacts = [i for i in self._sales if is_reached_sales_contact(hist[i])]
         # what each sales touchpoint brings to its lead, worked out once
         self._support = {
             i: [
@@ -202,7 +205,8 @@ class IntentTimeline:
             ]
             for i in self._sales
         }
-        self.level_breakpoints = _level_breakpoints(hist, rules, self._support)
+        self.fixed, self.window_ends = _level_breakpoints(hist, rules, self._support)
+        self.level_breakpoints = sorted(self.fixed.union(self.window_ends))
         folds: list[Fold] = [(None, None)]
         head: _Head | None = None
         closer: AnyTouchpoint | None = None
@@ -242,6 +246,17 @@ class IntentTimeline:
             last_contact_at=lead.last_contact_at,
         )
 
+    def may_change(self, b: datetime, before: IntentView) -> bool:
+        """Whether the level or what decided it may change at breakpoint b, given the view in
+        force just before it: a signal's window end matters only when it ends support of the
+        level in force (a lower grade's end leaves the highest supported grade as it was)."""
+        if b in self.fixed:
+            return True
+        return any(
+            grade == before.level and event_id in before.decided_by
+            for event_id, grade in self.window_ends.get(b, ())
+        )
+
     def level_at(self, at: datetime) -> str | None:
         at = in_utc(at)
         lead, _ = self._state(at)
@@ -263,9 +278,12 @@ class IntentTimeline:
             sales = tuple(self.hist[i] for i in indexes)
             support = tuple(entry for i in indexes for entry in self._support[i])
             orders = tuple(tp for tp in sales if isinstance(tp, OrderPlaced))
-            contacts = [tp.occurred_at for tp in sales if is_reached_sales_contact(tp)]
+            contacts = self._contacts[
+                bisect_left(self._contacts, head.start) : bisect_left(self._contacts, k)
+            ]
+            last_contact = self.hist[contacts[-1]].occurred_at if contacts else None
             lead = self._leads[k] = _Lead(
-                self.hist[head.start], sales, orders, head.lost, support, contacts[-1] if contacts else None
+                self.hist[head.start], sales, orders, head.lost, support, last_contact
             )
         return lead
 

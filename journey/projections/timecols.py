@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 OPEN_END = 2**62
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -15,7 +15,8 @@ _MICRO = timedelta(microseconds=1)
 
 def micros(dt: datetime) -> int:
     """An instant as integer microseconds since the epoch."""
-    return (dt - EPOCH) // _MICRO
+    t = dt - EPOCH
+    return (t.days * 86_400 + t.seconds) * 1_000_000 + t.microseconds
 
 
 def micros_or_open(dt: datetime | None) -> int:
@@ -32,8 +33,10 @@ def from_micros(value: int) -> datetime | None:
 _VERBATIM = re.compile(r"[ !#-\[\]-~]*")
 
 
-def json_list(items: Sequence[str]) -> str:
-    """json.dumps(list(items)), without the encoder's overhead for the plain strings ids and flags are."""
+@lru_cache(maxsize=4096)
+def json_list(items: tuple[str, ...]) -> str:
+    """json.dumps(list(items)), without the encoder's overhead for the plain strings ids and flags
+    are (remembered: consecutive intervals and versions repeat their lists)."""
     if all(_VERBATIM.fullmatch(s) for s in items):
         return "[" + ", ".join(f'"{s}"' for s in items) + "]"
     return json.dumps(list(items))
