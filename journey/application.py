@@ -11,30 +11,37 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any, Literal, cast
 from uuid import UUID
 
 import structlog
 from eventsourcing.application import Application, ProcessingEvent, project_aggregate
 from eventsourcing.persistence import (
     ApplicationRecorder,
+    DatetimeAsISO,
     IntegrityError,
+    JSONTranscoder,
+    Mapper,
     OperationalError,
+    StoredEvent,
     Tracking,
 )
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, resolve_topic
+from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
+from typing_extensions import TypedDict  # pydantic needs it before Python 3.12
 
 from journey.aggregates import CustomerJourney, Dealer, TouchpointLedger
 from journey.errors import StoreUnavailableError
 from journey.privacy import redact
 from journey.recorders import RECORDER_TOPICS, BatchRecorder
 from journey.settings import eventsourcing_env
-from journey.touchpoints import AnyTouchpoint, load_touchpoint, stored_form
+from journey.touchpoints import AnyTouchpoint, Touchpoint, load_touchpoint, stored_form
 
 log = structlog.get_logger()
 
 MAX_CONFLICT_RETRIES = 5
 DEALER_CREATED = get_topic(Dealer.Created)
+TOUCHPOINT_RECORDED = get_topic(TouchpointLedger.TouchpointRecorded)
 LEDGER_IDS_CACHED = 200_000
 
 
@@ -49,7 +56,7 @@ def ledger_of(tp: AnyTouchpoint) -> tuple[type[TouchpointLedger], str]:
     return (Dealer, tp.dealer_id) if tp.customer_id is None else (CustomerJourney, tp.customer_id)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Recorded:
     """A touchpoint as the engine holds it: the contract object and when it was recorded."""
 
@@ -59,6 +66,45 @@ class Recorded:
     @classmethod
     def of(cls, event: TouchpointLedger.TouchpointRecorded) -> Recorded:
         return cls(load_touchpoint(event.touchpoint), event.timestamp)
+
+
+@with_config(ConfigDict(extra="forbid"))
+class _StoredDatetime(TypedDict):
+    """A datetime as the library's JSON transcoder stores it (DatetimeAsISO)."""
+
+    _type_: Literal["datetime_iso"]
+    _data_: str
+
+
+@with_config(ConfigDict(extra="forbid"))
+class _StoredRecording(TypedDict):
+    """The stored state of a TouchpointRecorded event (JSON, neither compressed nor enciphered)."""
+
+    timestamp: _StoredDatetime
+    touchpoint: Touchpoint
+
+
+_stored_recording = TypeAdapter(_StoredRecording)
+
+
+@lru_cache
+def records_touchpoint(topic: str) -> bool:
+    """Whether the stored events of a topic record a touchpoint (a ledger's Created does not)."""
+    return issubclass(resolve_topic(topic), TouchpointLedger.TouchpointRecorded)
+
+
+def stores_plain_json(mapper: Mapper[UUID]) -> bool:
+    """Whether the library's own mapper stores events as plain JSON: a TouchpointRecorded state
+    then decodes in one pass, as :class:`_StoredRecording`, to what the mapper would give."""
+    transcoder = mapper.transcoder
+    return (
+        type(mapper) is Mapper
+        and mapper.cipher is None
+        and mapper.compressor is None
+        and type(transcoder) is JSONTranscoder
+        and isinstance(transcoder.names.get("datetime_iso"), DatetimeAsISO)
+        and getattr(TouchpointLedger.TouchpointRecorded, "class_version", 1) == 1  # no upcasting
+    )
 
 
 @dataclass
@@ -113,6 +159,7 @@ class JourneyApplication(Application[UUID]):
             super().__init__(env=base)
         except OperationalError as exc:
             raise StoreUnavailableError(f"database_url: cannot open the event store ({exc})") from exc
+        self._plain_json = stores_plain_json(self.mapper)
 
     @property
     def pii_key(self) -> str:
@@ -267,13 +314,8 @@ class JourneyApplication(Application[UUID]):
     def histories(self, ledgers: Sequence[UUID]) -> dict[UUID, list[Recorded]]:
         """Every touchpoint recorded on each of these ledgers, in recording order (many ledgers
         per query; no entry for an unknown id)."""
-        out: dict[UUID, list[Recorded]] = {}
-        for ledger, events in self.process_recorder.select_histories(ledgers).items():
-            decoded = map(self.mapper.to_domain_event, events)
-            out[ledger] = [
-                Recorded.of(e) for e in decoded if isinstance(e, TouchpointLedger.TouchpointRecorded)
-            ]
-        return out
+        stored = self.process_recorder.select_histories(ledgers)
+        return {ledger: self._recorded(events) for ledger, events in stored.items()}
 
     def _history(self, cls: type[TouchpointLedger], key: str) -> list[Recorded]:
         """Read straight from the event store (never from the write cache: other
@@ -282,9 +324,22 @@ class JourneyApplication(Application[UUID]):
 
     def _read(self, cls: type[TouchpointLedger], key: str, after: int) -> tuple[list[Recorded], int]:
         """The touchpoints recorded after aggregate version ``after``, and the last version read."""
-        out, version = [], after
-        for e in self.events.get(cls.id_for(key), gt=after or None):
-            version = e.originator_version
-            if isinstance(e, TouchpointLedger.TouchpointRecorded):
-                out.append(Recorded.of(e))
-        return out, version
+        stored = self.recorder.select_events(cls.id_for(key), gt=after or None)
+        return self._recorded(stored), stored[-1].originator_version if stored else after
+
+    def _recorded(self, events: Sequence[StoredEvent]) -> list[Recorded]:
+        """The touchpoints that stored events recorded, in their order (skipping the others)."""
+        return [self._decode(e) for e in events if records_touchpoint(e.topic)]
+
+    def _decode(self, stored: StoredEvent) -> Recorded:
+        """One recorded touchpoint: its stored JSON validated in one pass when the state is plain
+        JSON of the current topic, otherwise (or if that fails) through the library's mapper."""
+        if self._plain_json and stored.topic == TOUCHPOINT_RECORDED:
+            try:
+                state = _stored_recording.validator.validate_json(stored.state, strict=False)
+            except ValidationError:
+                pass  # not that form after all: the mapper decodes it, or raises what it raises
+            else:
+                return Recorded(state["touchpoint"], datetime.fromisoformat(state["timestamp"]["_data_"]))
+        event = self.mapper.to_domain_event(stored)
+        return Recorded.of(cast(TouchpointLedger.TouchpointRecorded, event))
