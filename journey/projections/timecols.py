@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
@@ -33,10 +34,14 @@ def from_micros(value: int) -> datetime | None:
 _VERBATIM = re.compile(r"[ !#-\[\]-~]*")
 
 
-@lru_cache(maxsize=4096)
-def json_list(items: tuple[str, ...]) -> str:
+def json_list(items: Sequence[str]) -> str:
     """json.dumps(list(items)), without the encoder's overhead for the plain strings ids and flags
     are (remembered: consecutive intervals and versions repeat their lists)."""
+    return _json_list(tuple(items))
+
+
+@lru_cache(maxsize=4096)
+def _json_list(items: tuple[str, ...]) -> str:
     if all(_VERBATIM.fullmatch(s) for s in items):
         return "[" + ", ".join(f'"{s}"' for s in items) + "]"
     return json.dumps(list(items))
