@@ -37,8 +37,7 @@ def rebuild(live: Views, *, verify: bool, max_differences: int = 10) -> RebuildR
     (and drop their rows), else make them the live views (atomically, with the live tracking
     position)."""
     fresh = Views.open(live.app, live.rules, prefix=REBUILD_PREFIX, workers=live.workers, bulk=True)
-    fresh.recorder.clear()
-    processed = fresh.catch_up()
+    processed = fresh.catch_up()  # from the start: empties the tables first
     tables = with_summaries([p.table for p in live.parts])
     rows = {t.name: fresh.recorder.select(f"SELECT COUNT(*) FROM {{{t.name}}}")[0][0] for t in tables}
     result = RebuildResult(processed, rows)

@@ -41,6 +41,7 @@ class Views:
     rules: Rules
     workers: int = 1
     min_jobs_per_worker: int = MIN_JOBS_PER_WORKER
+    bulk: bool = False  # tables filled from nothing (see open)
     last_workers: int = 0  # processes that computed the last catch-up's rows
 
     @classmethod
@@ -53,9 +54,10 @@ class Views:
         bulk: bool = False,
     ) -> Views:
         """The views of a prefix (``bulk``: tables to fill from nothing, without their read
-        indexes until adopted, see store._ddl)."""
+        indexes until adopted, see store._ddl; a catch-up from the start empties them and
+        only inserts, see catch_up)."""
         recorder = open_view_recorder(app.factory, prefix=prefix, tables=[p.table for p in PARTS], bulk=bulk)
-        views = cls(app, recorder, rules, workers)
+        views = cls(app, recorder, rules, workers, bulk=bulk)
         with views.lock():  # no catch-up while a summary is filled
             recorder.fill_summaries()
         return views
@@ -96,6 +98,10 @@ class Views:
         are replaced) and the tracking record once every chunk is, so a crash part-way
         leaves the position unmoved and the next run redoes the range. Processes sharing the
         database take turns (a lock), so an older snapshot never overwrites a newer one.
+
+        Bulk views caught up from the start (a rebuild) are emptied first, rows left by an
+        interrupted run included: then every key is written once, into no rows, so its rows
+        are only inserted (no look-up of stored rows, no deletion).
         """
         with self.lock():
             return self._catch_up(chunk, stop)
@@ -105,6 +111,9 @@ class Views:
         stop = stop if stop is not None else self.app.recorder.max_notification_id() or 0
         if stop <= start:
             return 0
+        fresh = self.bulk and start == 0
+        if fresh:
+            self.recorder.clear()
         ledgers = self.app.touched(start, stop)
         customers = set(ledgers.customers) | self._customers_of(ledgers.dealers)
         jobs: list[Job] = [("dealer", d) for d in ledgers.dealers]
@@ -118,6 +127,7 @@ class Views:
             Tracking(self.tracking_name, stop),
             self.workers,
             self.min_jobs_per_worker,
+            fresh,
         )
         log.info(
             "views_caught_up",

@@ -9,13 +9,16 @@ group twice gives the same table: the write is idempotent as well as tracked.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, ClassVar, Protocol
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed
 
 Row = tuple[Any, ...]
@@ -62,7 +65,7 @@ class ViewRecorder(Protocol):
 
     prefix: str
 
-    def write(self, changes: Changes, tracking: Tracking | None) -> None: ...
+    def write(self, changes: Changes, tracking: Tracking | None, fresh: bool = False) -> None: ...
     def select(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
     def clear(self) -> None: ...
@@ -71,29 +74,40 @@ class ViewRecorder(Protocol):
 
 
 def _ddl(prefix: str, tables: Sequence[Table], bulk: bool = False) -> list[str]:
-    """The tables and their indexes. ``bulk``: tables filled from nothing (a rebuild) get only
-    the indexes their writes use (the key, a summary's unique columns); the others are built
-    once, when the tables are adopted as the live ones."""
+    """The tables and their indexes. ``bulk``: tables filled from nothing (a rebuild: fresh
+    writes, never a look-up by key) get only the indexes their writes use (a summary's unique
+    columns); the others are built once, when the tables are adopted as the live ones (and
+    any other index of theirs is dropped, see _read_indexes)."""
     statements = []
     for t in with_summaries(tables):
         cols = ", ".join(f"{c} {typ}" for c, typ in t.columns)
         statements.append(f"CREATE TABLE IF NOT EXISTS {prefix}_{t.name} ({cols})")
-    return statements + [create for _, create in _indexes(prefix, tables, bulk)]
+    if bulk:
+        return (
+            statements
+            + [f"DROP INDEX IF EXISTS {name}" for name, _ in _read_indexes(prefix, tables)]
+            + [create for _, create in _summary_indexes(prefix, tables)]
+        )
+    return statements + [create for _, create in _indexes(prefix, tables)]
 
 
-def _indexes(prefix: str, tables: Sequence[Table], bulk: bool = False) -> list[tuple[str, str]]:
+def _indexes(prefix: str, tables: Sequence[Table]) -> list[tuple[str, str]]:
     """(name, CREATE statement) of every index of the tables and their summaries."""
-    out = [
-        _index(prefix, t.name, idx)
-        for t in with_summaries(tables)
-        for idx in ((t.key,), *(() if bulk else t.indexes))
-    ]
-    out += [
+    return _read_indexes(prefix, tables) + _summary_indexes(prefix, tables)
+
+
+def _read_indexes(prefix: str, tables: Sequence[Table]) -> list[tuple[str, str]]:
+    """The indexes of the keys and of the readers' look-ups."""
+    return [_index(prefix, t.name, idx) for t in with_summaries(tables) for idx in ((t.key,), *t.indexes)]
+
+
+def _summary_indexes(prefix: str, tables: Sequence[Table]) -> list[tuple[str, str]]:
+    """The unique indexes the summaries' upserts find their rows by."""
+    return [
         _index(prefix, t.summary.table.name, t.summary.unique, unique=True)
         for t in tables
         if t.summary is not None
     ]
-    return out
 
 
 def _index(prefix: str, table: str, columns: Sequence[str], unique: bool = False) -> tuple[str, str]:
@@ -103,11 +117,17 @@ def _index(prefix: str, table: str, columns: Sequence[str], unique: bool = False
     return name, f"CREATE {kind} IF NOT EXISTS {name} ON {prefix}_{table} ({cols})"
 
 
+#: Keys (or rows) per statement of a look-up by list.
+CHUNK = 500
+
+
 class _Tables:
     """The dialect-neutral part: writing key groups with their tracking record, reading, and
     swapping a prefix's tables in (the recorders below say how each database differs)."""
 
     placeholder = "?"
+    #: the column that locates a stored row for a DELETE, and how a list of them is matched
+    locator = "rowid"
     #: keywords of the cursor's execute for reads
     read_options: ClassVar[dict[str, Any]] = {}
     tracking_table_name: str
@@ -127,11 +147,13 @@ class _Tables:
         text = sql.format(**{name: f"{self.prefix}_{name}" for name in self.tables})
         return text.replace("?", self.placeholder) if self.placeholder != "?" else text
 
-    def write(self, changes: Changes, tracking: Tracking | None) -> None:
-        """Replace the keys' rows (and adjust the summaries), with the tracking record if given."""
+    def write(self, changes: Changes, tracking: Tracking | None, fresh: bool = False) -> None:
+        """Replace the keys' rows (and adjust the summaries), with the tracking record if given.
+        ``fresh``: the keys have no rows (tables cleared, each key written once: a rebuild),
+        so the rows are only inserted."""
         with self.datastore.transaction(commit=True) as cursor:
             self._before_write(cursor)
-            self._replace(cursor, changes)
+            self._replace(cursor, changes, fresh)
             if tracking is not None:
                 self._insert_tracking(cursor, tracking)
 
@@ -190,30 +212,48 @@ class _Tables:
         out += [create for _, create in _indexes(self.prefix, self._source_tables)]
         return out
 
-    def _replace(self, cursor: Any, changes: Changes) -> None:
-        """Delete the keys' rows and insert the new ones; a summary is adjusted by the deltas
-        between the deleted rows (RETURNING them: the first statement of the transaction is a
-        write, so on SQLite it waits for the write lock instead of failing on a stale read)."""
+    def _replace(self, cursor: Any, changes: Changes, fresh: bool) -> None:
+        """Make the keys' rows the new ones: only the stored rows that are not among the new ones
+        are deleted and only the new rows not already stored are inserted (a catch-up mostly
+        rewrites identical rows: each row spared is an index update spared in every index),
+        and a summary is adjusted by the deltas between those."""
         for name, groups in changes.items():
             table = self.tables[name]
-            keys = list(groups)
-            rows = [row for key in keys for row in groups[key]]
+            rows = [row for group in groups.values() for row in group]
+            stale: list[Row] = []
+            if not fresh:
+                stored = self._stored(cursor, table, list(groups))
+                stale, rows = _difference(stored, rows)
+                self._delete(cursor, table, [row[-1] for row in stale])
             summary = table.summary
-            returning = f" RETURNING {', '.join(summary.source_columns)}" if summary else ""
-            old: list[Row] = []
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
-                marks = ", ".join([self.placeholder] * len(chunk))
-                cursor.execute(
-                    f"DELETE FROM {self.prefix}_{name} WHERE {table.key} IN ({marks}){returning}", chunk
-                )
-                if summary:
-                    old += [_values(r) for r in cursor.fetchall()]
             if summary:
-                at = [table.column_names.index(c) for c in summary.source_columns]
-                self._apply(cursor, summary, summary.deltas(old, [tuple(row[i] for i in at) for row in rows]))
+                source = _getter([table.column_names.index(c) for c in summary.source_columns])
+                old = [source(row) for row in stale]
+                self._apply(cursor, summary, summary.deltas(old, [source(row) for row in rows]))
             if rows:
                 self._insert(cursor, table, rows)
+
+    def _stored(self, cursor: Any, table: Table, keys: list[str]) -> list[Row]:
+        """(*columns, locator) of the keys' stored rows."""
+        out: list[Row] = []
+        cols = ", ".join(table.column_names)
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start : start + CHUNK]
+            marks = ", ".join([self.placeholder] * len(chunk))
+            sql = f"SELECT {cols}, {self.locator} FROM {self.prefix}_{table.name} WHERE {table.key} IN ({marks})"
+            out += self._fetch_tuples(cursor, sql, chunk)
+        return out
+
+    def _fetch_tuples(self, cursor: Any, sql: str, params: Sequence[Any]) -> list[Row]:
+        """A query's rows as tuples (the library's cursors make named rows: slower, unneeded)."""
+        cursor.execute(sql, params, **self.read_options)
+        return [_values(r) for r in cursor.fetchall()]
+
+    def _delete(self, cursor: Any, table: Table, locators: list[Any]) -> None:
+        for start in range(0, len(locators), CHUNK):
+            chunk = locators[start : start + CHUNK]
+            marks = ", ".join([self.placeholder] * len(chunk))
+            cursor.execute(f"DELETE FROM {self.prefix}_{table.name} WHERE {self.locator} IN ({marks})", chunk)
 
     def _insert(self, cursor: Any, table: Table, rows: Sequence[Row]) -> None:
         marks = ", ".join([self.placeholder] * len(table.columns))
@@ -226,7 +266,8 @@ class _Tables:
         target = f"{self.prefix}_{summary.table.name}"
         rows = sorted((*key, n) for key, n in deltas.items())  # one lock order for concurrent writers
         self._upsert(cursor, summary, rows)
-        cursor.execute(f"DELETE FROM {target} WHERE {summary.count} = 0")
+        if any(n < 0 for n in deltas.values()):
+            cursor.execute(f"DELETE FROM {target} WHERE {summary.count} = 0")
 
     def _upsert(self, cursor: Any, summary: Summary, rows: Sequence[Row]) -> None:
         """Add each row's count to the summary row of its unique columns (inserted at 0 if new)."""
@@ -236,6 +277,29 @@ class _Tables:
         cursor.executemany(
             f"INSERT INTO {target} ({unique}, {summary.count}) VALUES ({marks}) {_add(target, summary)}", rows
         )
+
+
+def _getter(at: list[int]) -> Callable[[Row], Row]:
+    """A row's values at these positions, as a tuple."""
+    if len(at) == 1:
+        return lambda row: (row[at[0]],)
+    return itemgetter(*at)
+
+
+def _difference(stored: list[Row], new: list[Row]) -> tuple[list[Row], list[Row]]:
+    """(the stored rows, their locator last, that are not among the new rows; the new rows not
+    among the stored ones), as multisets: identical rows pair off."""
+    unpaired: dict[Row, list[Row]] = {}
+    for row in stored:
+        unpaired.setdefault(row[:-1], []).append(row)
+    added = []
+    for row in new:
+        same = unpaired.get(row)
+        if same:
+            same.pop()
+        else:
+            added.append(row)
+    return [row for same in unpaired.values() for row in same], added
 
 
 def _add(target: str, summary: Summary) -> str:
@@ -270,12 +334,25 @@ class SQLiteViewRecorder(_Tables, SQLiteTrackingRecorder):
     def _before_write(self, cursor: Any) -> None:
         # the replaced keys are spread over the tables' indexes: keep them in memory
         cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        # a write first, so the transaction waits for the write lock rather than reading a
+        # snapshot another writer may outdate (then failing to write)
+        cursor.execute(f"DELETE FROM {self.tracking_table_name} WHERE 0")
+
+    def _fetch_tuples(self, cursor: Any, sql: str, params: Sequence[Any]) -> list[Row]:
+        raw = cursor.sqlite_cursor  # the library's cursor wraps sqlite3's
+        raw.row_factory = None
+        try:
+            raw.execute(sql, params)
+            return raw.fetchall()  # type: ignore[no-any-return]
+        finally:
+            raw.row_factory = sqlite3.Row
 
 
 class PostgresViewRecorder(_Tables, PostgresTrackingRecorder):
     """View tables plus the library's tracking table, in the PostgreSQL event store database."""
 
     placeholder = "%s"
+    locator = "ctid"
     read_options: ClassVar[dict[str, Any]] = {"prepare": False}
 
     def __init__(
@@ -294,24 +371,40 @@ class PostgresViewRecorder(_Tables, PostgresTrackingRecorder):
             Composed([SQL(s.replace(" REAL", " DOUBLE PRECISION"))]) for s in ddl
         )
 
+    def _fetch_tuples(self, cursor: Any, sql: str, params: Sequence[Any]) -> list[Row]:
+        factory = cursor.row_factory
+        cursor.row_factory = tuple_row
+        try:
+            cursor.execute(sql, params, prepare=False)
+            return cursor.fetchall()  # type: ignore[no-any-return]
+        finally:
+            cursor.row_factory = factory
+
     def _insert(self, cursor: Any, table: Table, rows: Sequence[Row]) -> None:
         """COPY: psycopg's executemany sends one INSERT per row."""
-        cols = ", ".join(table.column_names)
-        with cursor.copy(f"COPY {self.prefix}_{table.name} ({cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        _copy(cursor, f"{self.prefix}_{table.name}", table.column_names, rows)
 
     def _upsert(self, cursor: Any, summary: Summary, rows: Sequence[Row]) -> None:
-        """One INSERT of column arrays (unnest) instead of one per row."""
+        """COPY into a temporary table of this transaction, then one INSERT from it (an INSERT
+        of column arrays costs more: psycopg quotes every array element in Python)."""
         target = f"{self.prefix}_{summary.table.name}"
-        names = [*summary.unique, summary.count]
-        types = dict(summary.table.columns)
-        arrays = ", ".join(f"%s::{types[c].split()[0].lower()}[]" for c in names)
+        staging = f"{target}_deltas"
+        names = (*summary.unique, summary.count)
+        cols = ", ".join(names)
         cursor.execute(
-            f"INSERT INTO {target} ({', '.join(names)}) SELECT * FROM unnest({arrays}) {_add(target, summary)}",
-            [list(column) for column in zip(*rows, strict=True)],
-            prepare=False,
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} (LIKE {target}) ON COMMIT DELETE ROWS"
         )
+        _copy(cursor, staging, names, rows)
+        cursor.execute(
+            f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staging} "
+            f"ORDER BY {', '.join(summary.unique)} {_add(target, summary)}"
+        )
+
+
+def _copy(cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _values(row: Any) -> Row:

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from eventsourcing.persistence import Tracking
 
@@ -50,20 +51,22 @@ def write_groups(
     tracking: Tracking,
     workers: int,
     min_jobs_per_worker: int = MIN_JOBS_PER_WORKER,
+    fresh: bool = False,
 ) -> int:
     """Write every group's rows, then the tracking record; returns how many processes computed
-    them (worker processes when the work is large enough to pay for a pool)."""
+    them (worker processes when the work is large enough to pay for a pool). ``fresh``: the
+    tables are empty and each key is in one group only, so rows are only inserted."""
     jobs = sum(len(g) for g in groups)
     parallel = min(workers, len(groups), jobs // max(1, min_jobs_per_worker))
     if parallel < 2 or spec.database_url.endswith(":memory:"):
         for i, group in enumerate(groups):
-            recorder.write(builder.changes_for(group), tracking if i == len(groups) - 1 else None)
+            recorder.write(builder.changes_for(group), tracking if i == len(groups) - 1 else None, fresh)
         return 1
     # fork: spawn would re-run the caller's __main__ in every worker. A forked worker never
     # touches the connections it inherits: it opens its own store and ends with os._exit.
     context = multiprocessing.get_context("fork")
     with context.Pool(parallel, initializer=_open, initargs=(spec,)) as pool:
-        for _ in pool.imap_unordered(_write_group, [list(g) for g in groups]):
+        for _ in pool.imap_unordered(partial(_write_group, fresh=fresh), [list(g) for g in groups]):
             pass
     recorder.write({}, tracking)
     return parallel
@@ -82,7 +85,7 @@ def _open(spec: WorkerSpec) -> None:
     _worker = (RowBuilder(app, spec.rules), recorder)
 
 
-def _write_group(jobs: list[Job]) -> None:
+def _write_group(jobs: list[Job], fresh: bool) -> None:
     assert _worker is not None, "worker not initialised"
     builder, recorder = _worker
-    recorder.write(builder.changes_for(jobs), None)
+    recorder.write(builder.changes_for(jobs), None, fresh)
