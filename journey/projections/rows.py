@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from journey.application import JourneyApplication
+from journey.collections_gc import fewer_collections
 from journey.projections.catalog import PARTS
 from journey.projections.history import history
 from journey.projections.parts import ViewPart, dealer_key
@@ -33,7 +34,10 @@ class RowBuilder:
     def changes_for(self, jobs: Iterable[Job]) -> Changes:
         """The complete new rows, per table and key, of the given customers and dealers (their
         histories read together)."""
-        jobs = list(jobs)
+        with fewer_collections():
+            return self._changes_for(list(jobs))
+
+    def _changes_for(self, jobs: list[Job]) -> Changes:
         changes: Changes = {p.table.name: {} for p in self.parts}
         lookups: dict[frozenset[str], StandardsLookup] = {}
         read = self.app.histories([ledger for _, ledger in jobs])

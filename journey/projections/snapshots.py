@@ -14,6 +14,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 from journey.projections.timecols import micros
@@ -50,15 +51,28 @@ def covered(valid_from: int, valid_to: int) -> list[int]:
 
 
 def snapshot_deltas(old: Iterable[Interval], new: Iterable[Interval]) -> Counter[SnapshotKey]:
-    """How the snapshot counts change when intervals ``old`` are replaced by ``new``."""
-    before, after = Counter(old), Counter(new)
+    """How the snapshot counts change when intervals ``old`` are replaced by ``new``.
+
+    Identical old and new intervals cancel out; each remaining one adds its count (+ new, - old)
+    from its first covered month start to its last, kept as two steps per (dealer, state), so
+    that a group of many customers expands each dealer and state once, not each interval."""
+    net = Counter(new)
+    net.subtract(old)
+    steps: dict[tuple[Any, ...], Counter[int]] = {}
+    for (dealer, valid_from, valid_to, *state), n in net.items():
+        first, end = bisect_left(MONTH_STARTS, valid_from), bisect_left(MONTH_STARTS, valid_to)
+        if n and first < end:
+            step = steps.setdefault((dealer, *("" if v is None else v for v in state)), Counter())
+            step[first] += n
+            step[end] -= n
     deltas: Counter[SnapshotKey] = Counter()
-    for intervals, sign in ((after - before, 1), (before - after, -1)):
-        for (dealer, valid_from, valid_to, *state), n in intervals.items():
-            stored = tuple("" if v is None else v for v in state)
-            for at in covered(valid_from, valid_to):
-                deltas[(dealer, at, *stored)] += sign * n
-    return Counter({k: v for k, v in deltas.items() if v})
+    for (dealer, *stored), step in steps.items():
+        running, marks = 0, sorted(step)
+        for first, end in pairwise(marks):
+            running += step[first]
+            if running:
+                deltas.update({(dealer, at, *stored): running for at in MONTH_STARTS[first:end]})
+    return deltas
 
 
 def as_state(stored: Iterable[Any]) -> tuple[Any, ...]:
