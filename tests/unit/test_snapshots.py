@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from journey.projections.snapshots import HORIZON, checkpoint, covered, snapshot_deltas
 from journey.projections.timecols import OPEN_END, micros
 
@@ -43,3 +46,44 @@ def test_identical_intervals_cancel_and_a_changed_one_moves_its_month_starts() -
     assert deltas[("D1", MAY, "", "loyal", "", "", 1, 0)] == -1
     assert deltas[("D1", MAY, "", "lost", "", "", 1, 0)] == 1
     assert ("D1", APR, "", "loyal", "", "", 1, 0) not in deltas  # April's state did not change
+
+
+MONTHS = [micros(datetime(2024 + m // 12, m % 12 + 1, 1, tzinfo=UTC)) for m in range(36)]
+instants = st.sampled_from(MONTHS).flatmap(lambda m: st.sampled_from([m - 1, m, m + 1]))
+intervals = st.builds(
+    lambda dealer, a, length, status, level: (
+        dealer,
+        a,
+        OPEN_END if length is None else a + length,
+        level,
+        status,
+        None,
+        None,
+        1,
+        0,
+    ),
+    st.sampled_from(["D1", "D2"]),
+    instants,
+    st.none() | st.integers(0, MONTHS[-1] - MONTHS[0]),
+    st.sampled_from(["loyal", "lost"]),
+    st.sampled_from([None, "A"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(intervals, max_size=8), st.lists(intervals, max_size=8))
+def test_a_delta_is_how_many_more_new_than_old_intervals_cover_its_month_start(old: list, new: list) -> None:
+    def covering(rows: list, key: tuple) -> int:
+        dealer, at, *state = key
+        return sum(
+            1
+            for d, a, b, *s in rows
+            if d == dealer and a <= at < b and tuple("" if v is None else v for v in s) == tuple(state)
+        )
+
+    deltas = snapshot_deltas(old, new)
+    assert all(n == covering(new, k) - covering(old, k) != 0 for k, n in deltas.items())
+    for d, a, b, *s in old + new:  # every month start whose count changed has its delta
+        for at in covered(a, b):
+            key = (d, at, *("" if v is None else v for v in s))
+            assert deltas.get(key, 0) == covering(new, key) - covering(old, key)
