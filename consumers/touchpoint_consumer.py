@@ -39,6 +39,7 @@ from consumers.kafka_config import consumer_config
 from consumers.stop_signals import stop_on_signals
 from consumers.validation import touchpoint_of
 from journey.application import TrackedBatch
+from journey.collections_gc import fewer_collections
 from journey.engine import Engine
 from journey.errors import InvalidTouchpointError, StoreUnavailableError
 from journey.settings import Settings
@@ -406,6 +407,12 @@ class TouchpointConsumer:
         return fresh
 
     def _handle(self, consumer: Any, dead_letters: DeadLetters, polled: Mapping[Any, list[Any]]) -> None:
+        with fewer_collections():  # a batch's objects live until it is recorded
+            self._handle_batch(consumer, dead_letters, polled)
+
+    def _handle_batch(
+        self, consumer: Any, dead_letters: DeadLetters, polled: Mapping[Any, list[Any]]
+    ) -> None:
         batches = [PartitionBatch.validate(tp, records) for tp, records in polled.items()]
         rejected = sum(len(b.bad) for b in batches)
         if rejected:

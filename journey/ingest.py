@@ -12,6 +12,7 @@ from typing import IO
 import structlog
 
 from journey.application import JourneyApplication
+from journey.collections_gc import fewer_collections
 from journey.errors import InvalidTouchpointError
 from journey.touchpoints import AnyTouchpoint, parse_touchpoint
 
@@ -59,7 +60,7 @@ def ingest_file(
     dlq: IO[str] | None = None
     batch: list[AnyTouchpoint] = []
     try:
-        with source.open("rb") as lines:
+        with source.open("rb") as lines, fewer_collections():
             for number, raw in _numbered(lines):
                 report.read += 1
                 try:
