@@ -47,12 +47,14 @@ def schedule(
 ) -> list[Task]:
     """Every follow_up task (every version of it) of one customer, with its end."""
     hist = history(touchpoints)
+    times = intent_timeline(hist, rules).times
     contacts = [tp for tp in hist if is_reached_sales_contact(tp)]
+    contact_keys = [sort_key(tp) for tp in contacts]
     out: list[Task] = []
     current: Task | None = None  # the version in force
     counted_from: AnyTouchpoint | None = None  # the contact it counts from
     for b, view in _samples(hist, rules):
-        base = _base(hist, view)
+        base = _base(hist, times, view)
         due = view.next_follow_up_due
         if current is not None and due is not None and _same(base, counted_from):
             if due != current.due_at:
@@ -60,7 +62,7 @@ def schedule(
                 current = replace(current, due_at=due, valid_from=b)
             continue
         if current is not None and counted_from is not None:
-            out.append(_end(current, counted_from, contacts, b, view, base))
+            out.append(_end(current, counted_from, contacts, contact_keys, b, view, base))
             current = None
         if base is not None and due is not None:
             assert base.customer_id is not None
@@ -92,7 +94,7 @@ def _samples(hist: History, rules: Rules) -> Iterator[tuple[datetime, IntentView
         yield b, view
 
 
-def _base(hist: History, view: IntentView) -> AnyTouchpoint | None:
+def _base(hist: History, times: list[datetime], view: IntentView) -> AnyTouchpoint | None:
     """The touchpoint the due counts from: the last reached sales contact of the lead, else the
     lead's opening touchpoint (the last such at that instant, for a stable choice); None when the
     lead is not followed up."""
@@ -100,7 +102,7 @@ def _base(hist: History, view: IntentView) -> AnyTouchpoint | None:
         return None
     at = view.last_contact_at or view.lead_opened_at
     assert at is not None
-    same = hist[bisect_left(hist, at, key=_occurred) : bisect_right(hist, at, key=_occurred)]
+    same = hist[bisect_left(times, at) : bisect_right(times, at)]  # times: hist's occurred_at
     wanted = is_reached_sales_contact if view.last_contact_at is not None else is_sales_touchpoint
     return [tp for tp in same if wanted(tp)][-1]
 
@@ -109,13 +111,14 @@ def _end(
     task: Task,
     start: AnyTouchpoint,
     contacts: list[AnyTouchpoint],
+    contact_keys: list[tuple[datetime, str]],
     at: datetime,
     view: IntentView,
     base: AnyTouchpoint | None,
 ) -> Task:
     """Done by the first reached sales contact after the task's contact (it is at `at`), else
     cancelled by what took the lead out of N/C/B/A/H (or by the touchpoint the next episode counts from)."""
-    i = bisect_right(contacts, sort_key(start), key=sort_key)
+    i = bisect_right(contact_keys, sort_key(start))  # contact_keys: the contacts' sort keys
     if i < len(contacts) and contacts[i].occurred_at <= at:
         contact = contacts[i]
         outcome = REACHED if isinstance(contact, Callback) else DONE
@@ -128,7 +131,3 @@ def _end(
 
 def _same(a: AnyTouchpoint | None, b: AnyTouchpoint | None) -> bool:
     return a is not None and b is not None and a.event_id == b.event_id
-
-
-def _occurred(tp: AnyTouchpoint) -> datetime:
-    return tp.occurred_at

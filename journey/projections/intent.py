@@ -24,7 +24,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from journey.projections.history import DAY, TICK, History, history, in_utc
 from journey.rules import DEFAULT_RULES, Rules
@@ -182,6 +182,8 @@ class _Head:
     last_sales: AnyTouchpoint
     ordered: bool = False
     lost: LeadLost | None = None
+    #: when silence closes the lead (None: an order or a loss keeps it from closing so)
+    closes_at: datetime | None = None
 
 
 Fold = tuple["_Head | None", "AnyTouchpoint | None"]
@@ -210,8 +212,9 @@ class IntentTimeline:
         folds: list[Fold] = [(None, None)]
         head: _Head | None = None
         closer: AnyTouchpoint | None = None
+        silence = rules.intent.lead_silence_close_days * DAY
         for i, tp in enumerate(hist):
-            head, closer = _apply(*_close_if_silent(head, closer, tp.occurred_at, rules), i, tp)
+            head, closer = _apply(*_close_if_silent(head, closer, tp.occurred_at), i, tp, silence)
             folds.append((head, closer))
         self._folds = folds
         self._leads: dict[int, _Lead] = {}
@@ -265,7 +268,7 @@ class IntentTimeline:
     def _state(self, at: datetime) -> tuple[_Lead | None, AnyTouchpoint | None]:
         """The current lead at T (None when no lead is current, with what closed the last one)."""
         k = bisect_right(self.times, at)
-        head, closer = _close_if_silent(*self._folds[k], at, self.rules)
+        head, closer = _close_if_silent(*self._folds[k], at)
         return (None, closer) if head is None else (self._lead(k), None)
 
     def _lead(self, k: int) -> _Lead:
@@ -299,9 +302,10 @@ class IntentTimeline:
 
 
 def _apply(
-    head: _Head | None, closer: AnyTouchpoint | None, i: int, tp: AnyTouchpoint
+    head: _Head | None, closer: AnyTouchpoint | None, i: int, tp: AnyTouchpoint, silence: timedelta
 ) -> tuple[_Head | None, AnyTouchpoint | None]:
-    """A delivery closes the lead; a sales touchpoint opens one (when none is open) and joins it."""
+    """A delivery closes the lead; a sales touchpoint opens one (when none is open) and joins it
+    (DOMAIN.md: a lead with no sales touchpoint for lead_silence_close_days closes, unless at O)."""
     if isinstance(tp, Delivery):
         return None, tp
     if not is_sales_touchpoint(tp):
@@ -309,18 +313,18 @@ def _apply(
     if head is None or head.lost is not None:
         head = _Head(start=i, last_sales=tp)
     lost = tp if isinstance(tp, LeadLost) else None
-    return _Head(head.start, tp, head.ordered or isinstance(tp, OrderPlaced), lost), None
+    ordered = head.ordered or isinstance(tp, OrderPlaced)
+    closes_at = None if ordered or lost is not None else tp.occurred_at + silence
+    return _Head(head.start, tp, ordered, lost, closes_at), None
 
 
 def _close_if_silent(
-    head: _Head | None, closer: AnyTouchpoint | None, at: datetime, rules: Rules
+    head: _Head | None, closer: AnyTouchpoint | None, at: datetime
 ) -> tuple[_Head | None, AnyTouchpoint | None]:
-    """DOMAIN.md: a lead with no sales touchpoint for lead_silence_close_days closes, unless at O."""
-    if head is None or head.lost is not None or head.ordered:
+    """The fold at T: its lead closed if silence closed it by then."""
+    if head is None or head.closes_at is None or at < head.closes_at:
         return head, closer
-    if at >= head.last_sales.occurred_at + rules.intent.lead_silence_close_days * DAY:
-        return None, head.last_sales
-    return head, closer
+    return None, head.last_sales
 
 
 Support = list[tuple[AnyTouchpoint, str, str]]
