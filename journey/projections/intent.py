@@ -198,7 +198,7 @@ class IntentTimeline:
         self.rules = rules
         self.times = [in_utc(tp.occurred_at) for tp in hist]
         self._sales = [i for i, tp in enumerate(hist) if is_sales_touchpoint(tp)]
-        self._contacts = [i for i in self._sales if is_reached_sales_contact(hist[i])]
+        self._contacts = {i for i in self._sales if is_reached_sales_contact(hist[i])}
         # what each sales touchpoint brings to its lead, worked out once
         self._support = {
             i: [
@@ -217,7 +217,7 @@ class IntentTimeline:
             head, closer = _apply(*_close_if_silent(head, closer, tp.occurred_at), i, tp, silence)
             folds.append((head, closer))
         self._folds = folds
-        self._leads: dict[int, _Lead] = {}
+        self._leads: dict[tuple[int, int], _Lead] = {}
         self._views: dict[datetime, IntentView] = {}
 
     def at(self, at: datetime, *, with_since: bool = True) -> IntentView:
@@ -272,20 +272,20 @@ class IntentTimeline:
         return (None, closer) if head is None else (self._lead(k), None)
 
     def _lead(self, k: int) -> _Lead:
-        """The lead of the fold after hist[:k] (when still current)."""
-        lead = self._leads.get(k)
+        """The lead of the fold after hist[:k] (when still current): the same for every k up to
+        its next sales touchpoint, so it is remembered by (its start, its sales touchpoints)."""
+        head = self._folds[k][0]
+        assert head is not None
+        first, end = bisect_left(self._sales, head.start), bisect_left(self._sales, k)
+        lead = self._leads.get((first, end))
         if lead is None:
-            head = self._folds[k][0]
-            assert head is not None
-            indexes = self._sales[bisect_left(self._sales, head.start) : bisect_left(self._sales, k)]
+            indexes = self._sales[first:end]
             sales = tuple(self.hist[i] for i in indexes)
             support = tuple(entry for i in indexes for entry in self._support[i])
             orders = tuple(tp for tp in sales if isinstance(tp, OrderPlaced))
-            contacts = self._contacts[
-                bisect_left(self._contacts, head.start) : bisect_left(self._contacts, k)
-            ]
+            contacts = [i for i in indexes if i in self._contacts]
             last_contact = self.hist[contacts[-1]].occurred_at if contacts else None
-            lead = self._leads[k] = _Lead(
+            lead = self._leads[(first, end)] = _Lead(
                 self.hist[head.start], sales, orders, head.lost, support, last_contact
             )
         return lead
