@@ -128,26 +128,25 @@ def intent_breakpoints(touchpoints: Iterable[AnyTouchpoint], rules: Rules = DEFA
 
 
 def _level_breakpoints(
-    hist: list[AnyTouchpoint], rules: Rules, support: dict[int, list[Support4]]
+    hist: list[AnyTouchpoint], times: list[datetime], support: dict[int, list[Support4]], folds: list[Fold]
 ) -> tuple[set[datetime], dict[datetime, list[tuple[str, str]]]]:
     """The instants at which the level may change: sales touchpoints (the keys of ``support``),
-    deliveries and each possible close by silence (the set), and each signal's window end
-    (the map, to the (event_id, grade) of the support that ends there)."""
+    deliveries and each close by silence that still applies when it comes (the set), and each
+    signal's window end (the map, to the (event_id, grade) of the support that ends there)."""
     fixed: set[datetime] = set()
     ends: dict[datetime, list[tuple[str, str]]] = {}
-    silence = rules.intent.lead_silence_close_days * DAY
-    sales = sorted(support)
     for i, tp in enumerate(hist):
         if isinstance(tp, Delivery):
-            fixed.add(in_utc(tp.occurred_at))
+            fixed.add(times[i])
         entries = support.get(i)
         if entries is None:
             continue
-        fixed.add(in_utc(tp.occurred_at))
-        # a later sales touchpoint before the silence ends renews the lead (its own close counts)
-        j = bisect_right(sales, i)
-        if j == len(sales) or hist[sales[j]].occurred_at >= tp.occurred_at + silence:
-            fixed.add(in_utc(tp.occurred_at + silence))
+        fixed.add(times[i])
+        head = folds[i + 1][0]  # the lead this sales touchpoint leaves
+        if head is not None and head.closes_at is not None:
+            closes = in_utc(head.closes_at)
+            if folds[bisect_left(times, closes)][0] is head:  # nothing renewed or closed it before
+                fixed.add(closes)
         for tp_, _, grade, until in entries:
             ends.setdefault(until, []).append((tp_.event_id, grade))
     return fixed, ends
@@ -207,8 +206,6 @@ class IntentTimeline:
             ]
             for i in self._sales
         }
-        self.fixed, self.window_ends = _level_breakpoints(hist, rules, self._support)
-        self.level_breakpoints = sorted(self.fixed.union(self.window_ends))
         folds: list[Fold] = [(None, None)]
         head: _Head | None = None
         closer: AnyTouchpoint | None = None
@@ -217,6 +214,8 @@ class IntentTimeline:
             head, closer = _apply(*_close_if_silent(head, closer, tp.occurred_at), i, tp, silence)
             folds.append((head, closer))
         self._folds = folds
+        self.fixed, self.window_ends = _level_breakpoints(hist, self.times, self._support, folds)
+        self.level_breakpoints = sorted(self.fixed.union(self.window_ends))
         self._leads: dict[tuple[int, int], _Lead] = {}
         self._views: dict[datetime, IntentView] = {}
 
