@@ -41,7 +41,6 @@ class Views:
     rules: Rules
     workers: int = 1
     min_jobs_per_worker: int = MIN_JOBS_PER_WORKER
-    bulk: bool = False  # tables filled from nothing (see open)
     last_workers: int = 0  # processes that computed the last catch-up's rows
 
     @classmethod
@@ -57,7 +56,7 @@ class Views:
         indexes until adopted, see store._ddl; a catch-up from the start empties them and
         only inserts, see catch_up)."""
         recorder = open_view_recorder(app.factory, prefix=prefix, tables=[p.table for p in PARTS], bulk=bulk)
-        views = cls(app, recorder, rules, workers, bulk=bulk)
+        views = cls(app, recorder, rules, workers)
         with views.lock():  # no catch-up while a summary is filled
             recorder.fill_summaries()
         return views
@@ -111,7 +110,7 @@ class Views:
         stop = stop if stop is not None else self.app.recorder.max_notification_id() or 0
         if stop <= start:
             return 0
-        fresh = self.bulk and start == 0
+        fresh = self.recorder.bulk and start == 0
         if fresh:
             self.recorder.clear()
         ledgers = self.app.touched(start, stop)

@@ -64,6 +64,7 @@ class ViewRecorder(Protocol):
     """What projections and readers need from a view store."""
 
     prefix: str
+    bulk: bool  # tables filled from nothing (see _ddl)
 
     def write(self, changes: Changes, tracking: Tracking | None, fresh: bool = False) -> None: ...
     def select(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
