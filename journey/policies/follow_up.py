@@ -30,6 +30,7 @@ from journey.policies.task import CANCELLED, DONE, FOLLOW_UP, REACHED, Task, tas
 from journey.projections.history import History, history, sort_key
 from journey.projections.intent import (
     FOLLOWED_UP,
+    IntentTimeline,
     IntentView,
     intent_timeline,
     is_reached_sales_contact,
@@ -47,14 +48,14 @@ def schedule(
 ) -> list[Task]:
     """Every follow_up task (every version of it) of one customer, with its end."""
     hist = history(touchpoints)
-    times = intent_timeline(hist, rules).times
+    timeline = intent_timeline(hist, rules)
     contacts = [tp for tp in hist if is_reached_sales_contact(tp)]
     contact_keys = [sort_key(tp) for tp in contacts]
     out: list[Task] = []
     current: Task | None = None  # the version in force
     counted_from: AnyTouchpoint | None = None  # the contact it counts from
-    for b, view in _samples(hist, rules):
-        base = _base(hist, times, view)
+    for b, view in _samples(hist, timeline):
+        base = _base(hist, timeline.times, view)
         due = view.next_follow_up_due
         if current is not None and due is not None and _same(base, counted_from):
             if due != current.due_at:
@@ -77,11 +78,10 @@ def schedule(
 tasks = tasks_known_at(schedule)
 
 
-def _samples(hist: History, rules: Rules) -> Iterator[tuple[datetime, IntentView]]:
+def _samples(hist: History, timeline: IntentTimeline) -> Iterator[tuple[datetime, IntentView]]:
     """intent_at at every level breakpoint that may change the follow-up. A lead at O or F, or no
     lead, reaches N/C/B/A/H again only at a sales touchpoint, so other breakpoints are skipped then;
     so is a window end that leaves the level in force and what decided it (IntentTimeline.may_change)."""
-    timeline = intent_timeline(hist, rules)
     sales_at = {tp.occurred_at for tp in hist if is_sales_touchpoint(tp)}
     view: IntentView | None = None
     for b in timeline.level_breakpoints:
