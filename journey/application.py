@@ -85,6 +85,8 @@ class _StoredRecording(TypedDict):
 
 
 _stored_recording = TypeAdapter(_StoredRecording)
+#: The library's own decoding of a stored datetime (stores_plain_json checks it is this one).
+_DATETIME = DatetimeAsISO()
 
 
 @lru_cache
@@ -340,6 +342,6 @@ class JourneyApplication(Application[UUID]):
             except ValidationError:
                 pass  # not that form after all: the mapper decodes it, or raises what it raises
             else:
-                return Recorded(state["touchpoint"], datetime.fromisoformat(state["timestamp"]["_data_"]))
+                return Recorded(state["touchpoint"], _DATETIME.decode(state["timestamp"]["_data_"]))
         event = self.mapper.to_domain_event(stored)
         return Recorded.of(cast(TouchpointLedger.TouchpointRecorded, event))
