@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
@@ -129,10 +129,10 @@ class _Tables:
     placeholder = "?"
     #: the column that locates a stored row for a DELETE, and how a list of them is matched
     locator = "rowid"
-    #: keywords of the cursor's execute for reads
-    read_options: ClassVar[dict[str, Any]] = {}
     tracking_table_name: str
     _insert_tracking: Callable[[Any, Tracking], None]  # the library's tracking recorder's
+    #: a query's rows as plain tuples (the library's cursors make named rows: slower, unneeded)
+    _fetch_tuples: Callable[[Any, str, Sequence[Any]], list[Row]]
     datastore: Any
     prefix: str
     tables: dict[str, Table]
@@ -176,8 +176,7 @@ class _Tables:
 
     def select(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self.datastore.transaction(commit=False) as cursor:
-            cursor.execute(self.render(sql), tuple(params), **self.read_options)
-            return [_values(r) for r in cursor.fetchall()]
+            return self._fetch_tuples(cursor, self.render(sql), tuple(params))
 
     def fill_summaries(self) -> None:
         """Fill an empty summary from its table's rows (a store made before the summary existed)."""
@@ -186,11 +185,12 @@ class _Tables:
                 summary = table.summary
                 if summary is None:
                     continue
-                cursor.execute(f"SELECT 1 FROM {self.prefix}_{summary.table.name} LIMIT 1")
-                if cursor.fetchall():
+                if self._fetch_tuples(
+                    cursor, f"SELECT 1 FROM {self.prefix}_{summary.table.name} LIMIT 1", ()
+                ):
                     continue
-                cursor.execute(f"SELECT {', '.join(summary.source_columns)} FROM {self.prefix}_{table.name}")
-                rows = [_values(r) for r in cursor.fetchall()]
+                cols = ", ".join(summary.source_columns)
+                rows = self._fetch_tuples(cursor, f"SELECT {cols} FROM {self.prefix}_{table.name}", ())
                 self._apply(cursor, summary, summary.deltas([], rows))
 
     def _before_write(self, cursor: Any) -> None:
@@ -244,11 +244,6 @@ class _Tables:
             sql = f"SELECT {cols}, {self.locator} FROM {self.prefix}_{table.name} WHERE {table.key} IN ({marks})"
             out += self._fetch_tuples(cursor, sql, chunk)
         return out
-
-    def _fetch_tuples(self, cursor: Any, sql: str, params: Sequence[Any]) -> list[Row]:
-        """A query's rows as tuples (the library's cursors make named rows: slower, unneeded)."""
-        cursor.execute(sql, params, **self.read_options)
-        return [_values(r) for r in cursor.fetchall()]
 
     def _delete(self, cursor: Any, table: Table, locators: list[Any]) -> None:
         for start in range(0, len(locators), CHUNK):
@@ -354,7 +349,6 @@ class PostgresViewRecorder(_Tables, PostgresTrackingRecorder):
 
     placeholder = "%s"
     locator = "ctid"
-    read_options: ClassVar[dict[str, Any]] = {"prepare": False}
 
     def __init__(
         self,
@@ -406,11 +400,6 @@ def _copy(cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Row]) 
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-
-
-def _values(row: Any) -> Row:
-    """A fetched row as a tuple (psycopg gives the library's dict rows, sqlite3 sequences)."""
-    return tuple(row.values()) if isinstance(row, dict) else tuple(row)
 
 
 def open_view_recorder(
