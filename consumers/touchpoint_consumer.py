@@ -406,13 +406,8 @@ class TouchpointConsumer:
             self._idle_since = time.monotonic()
         return fresh
 
+    @fewer_collections()  # a batch's objects live until it is recorded
     def _handle(self, consumer: Any, dead_letters: DeadLetters, polled: Mapping[Any, list[Any]]) -> None:
-        with fewer_collections():  # a batch's objects live until it is recorded
-            self._handle_batch(consumer, dead_letters, polled)
-
-    def _handle_batch(
-        self, consumer: Any, dead_letters: DeadLetters, polled: Mapping[Any, list[Any]]
-    ) -> None:
         batches = [PartitionBatch.validate(tp, records) for tp, records in polled.items()]
         rejected = sum(len(b.bad) for b in batches)
         if rejected:

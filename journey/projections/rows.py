@@ -3,7 +3,7 @@ touchpoints (the work of the tracked projection, in the projecting process or a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -31,13 +31,10 @@ class RowBuilder:
     rules: Rules
     parts: Sequence[ViewPart] = PARTS
 
-    def changes_for(self, jobs: Iterable[Job]) -> Changes:
+    @fewer_collections()
+    def changes_for(self, jobs: Sequence[Job]) -> Changes:
         """The complete new rows, per table and key, of the given customers and dealers (their
         histories read together)."""
-        with fewer_collections():
-            return self._changes_for(list(jobs))
-
-    def _changes_for(self, jobs: list[Job]) -> Changes:
         changes: Changes = {p.table.name: {} for p in self.parts}
         lookups: dict[frozenset[str], StandardsLookup] = {}
         read = self.app.histories([ledger for _, ledger in jobs])
