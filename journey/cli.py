@@ -255,22 +255,29 @@ def _register_plugins() -> None:
 
 
 def main() -> None:
+    """The console entry: a domain error exits 2 with its message, a usage error with click's
+    message and code (2), an interrupt 130; a command's typer.Exit(code) exits with that code."""
     configure_logging()
     _register_plugins()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # returns typer.Exit's code instead of exiting
     except JourneyError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
+    except Exception as exc:
+        if not _is_usage_error(exc):
+            raise
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+    sys.exit(code if isinstance(code, int) else 0)
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+
+def _is_usage_error(exc: Exception) -> bool:
+    """A click usage error (bad option, missing parameter, unknown command, missing file): typer
+    raises its own bundled click's exceptions, so they are told by their interface, not their class."""
+    return callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int)
 
 
 if __name__ == "__main__":

@@ -114,3 +114,36 @@ def test_schema_is_json_schema(tmp_path: Path) -> None:
     schema = json.loads(run("schema", db=tmp_path / "x.db").stdout)
 
     assert "discriminator" in json.dumps(schema)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("customer", "C-9", "--bogus"), "No such option: --bogus"),
+        (("report",), "Missing option '--dealer'"),
+        (("nosuchcommand",), "No such command 'nosuchcommand'"),
+        (("ingest", "/nonexistent/in.jsonl"), "does not exist"),
+    ],
+)
+def test_a_usage_error_prints_usage_and_exits_2_without_a_traceback(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    out = run(*args, db=tmp_path / "x.db", check=False)
+
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert "Usage: " in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_rebuild_verify_exits_1_when_the_live_views_differ(ingested: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(ingested) as db:  # a live interval tampered with behind the engine's back
+        db.execute("UPDATE views_customer_state SET retention_status = 'lost' WHERE customer_id = 'C-9'")
+
+    verify = run("rebuild", "--verify", db=ingested, check=False)
+
+    assert verify.returncode == 1
+    assert verify.stdout.startswith("views differ:")
+    assert "customer_state" in verify.stdout
