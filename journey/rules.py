@@ -12,9 +12,9 @@ import tomllib
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from journey.errors import InvalidRulesError
 
@@ -50,6 +50,22 @@ class IntentRules(BaseModel):
 
     levels: dict[str, LevelRule] = Field(default_factory=_default_levels)
     lead_silence_close_days: Days = 180
+
+    @field_validator("levels", mode="before")
+    @classmethod
+    def _over_the_defaults(cls, given: Any) -> Any:
+        """A rules file names only the levels, and the fields of a level, that it changes: every
+        other level and field keeps DOMAIN.md's number (an H-only file must not drop B)."""
+        if not isinstance(given, dict):
+            return given  # validation says what is wrong with it
+        merged: dict[str, Any] = {level: rule.model_dump() for level, rule in _default_levels().items()}
+        unknown = sorted(set(given) - set(merged))
+        if unknown:
+            raise ValueError(f"unknown level {', '.join(map(repr, unknown))} (levels: {', '.join(merged)})")
+        for level, rule in given.items():
+            change = rule.model_dump() if isinstance(rule, LevelRule) else rule
+            merged[level] = {**merged[level], **change} if isinstance(change, dict) else change
+        return merged
 
 
 class RetentionRules(BaseModel):
