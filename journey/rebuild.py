@@ -36,6 +36,8 @@ def rebuild(live: Views, *, verify: bool, max_differences: int = 10) -> RebuildR
     """Rebuild into fresh tables; with verify, compare them with the caught-up live views
     (and drop their rows), else make them the live views (atomically, with the live tracking
     position)."""
+    if verify:  # first, so that live views of other rules are rebuilt (Views.catch_up) before the comparison
+        live.catch_up()
     fresh = Views.open(live.app, live.rules, prefix=REBUILD_PREFIX, workers=live.workers, bulk=True)
     processed = fresh.catch_up()  # from the start: empties the tables first
     tables = with_summaries([p.table for p in live.parts])

@@ -102,8 +102,28 @@ class Views:
         interrupted run included: then every key is written once, into no rows, so its rows
         are only inserted (no look-up of stored rows, no deletion).
         """
+        if not self.recorder.bulk and self.built_with() not in (None, self.rules.label):
+            return self._rebuild_for_new_rules()
         with self.lock():
             return self._catch_up(chunk, stop)
+
+    def built_with(self) -> str | None:
+        """The label of the rules the stored rows were computed with (None while there are none):
+        every row of the live views carries the same one, since a change of rules rebuilds them."""
+        for part in self.parts:
+            rows = self.recorder.select(f"SELECT rules FROM {{{part.table.name}}} LIMIT 1")
+            if rows:
+                return str(rows[0][0])
+        return None
+
+    def _rebuild_for_new_rules(self) -> int:
+        """The rules changed since the views were computed: every customer's rows are recomputed
+        with the new ones (rebuilt into fresh tables and swapped in atomically, so readers see the
+        old views or the new, never a mix), and the views say so in their rules column."""
+        from journey.rebuild import rebuild  # rebuild is built on Views
+
+        log.warning("views_rules_changed", stored=self.built_with(), rules=self.rules.label)
+        return rebuild(self, verify=False).notifications
 
     def _catch_up(self, chunk: int, stop: int | None) -> int:
         start = self.position()

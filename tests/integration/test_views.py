@@ -169,3 +169,39 @@ def test_a_store_made_before_the_report_snapshots_gets_them_when_opened(
 
     assert reopened.views.recorder.select("SELECT COUNT(*) FROM {state_snapshot}")[0][0] > 0
     assert [reopened.report(dealer, at) for at in INSTANTS] == before
+
+
+def test_views_of_other_rules_are_recomputed_with_the_rules_in_force(
+    database_url: str, tmp_path: Path, data_set: list[AnyTouchpoint]
+) -> None:
+    from journey.settings import Settings
+
+    rules_file = tmp_path / "rules.toml"
+    rules_file.write_text('version = "slow-followups"\n[intent.levels.N]\nfollow_up_days = 3\n')
+    first = Engine.open(Settings(database_url=database_url, pii_key="test-key"))
+    first.app.ingest(data_set)
+    first.views.catch_up()
+    default_label = first.rules.label
+    dealer = sorted({tp.dealer_id for tp in data_set})[0]
+    follow_ups = "SELECT key, valid_from, due_at FROM {task} WHERE kind = 'follow_up'"
+    before = set(first.views.recorder.select(follow_ups))
+    first.close()
+
+    engine = Engine.open(Settings(database_url=database_url, pii_key="test-key", rules=str(rules_file)))
+    try:
+        assert engine.views.built_with() == default_label  # until a catch-up, the views say what built them
+        assert engine.report(dealer, INSTANTS[4])["rules_version"] == default_label
+        engine.views.catch_up()  # nothing new recorded, but the rules changed: every row recomputed
+
+        assert engine.views.built_with() == engine.rules.label != default_label
+        labels = {
+            r[0]
+            for t in ("customer_state", "task", "service_fact")
+            for r in engine.views.recorder.select(f"SELECT DISTINCT rules FROM {{{t}}}")
+        }
+        assert labels == {engine.rules.label}
+        assert engine.tasks(dealer, INSTANTS[4])["rules_version"] == engine.rules.label
+        assert set(engine.views.recorder.select(follow_ups)) != before  # N leads: followed up every 3 days
+        assert rebuild(engine.views, verify=True).identical
+    finally:
+        engine.close()
