@@ -35,7 +35,7 @@ from journey.errors import StoreUnavailableError
 from journey.privacy import redact
 from journey.recorders import RECORDER_TOPICS, BatchRecorder
 from journey.settings import eventsourcing_env
-from journey.touchpoints import AnyTouchpoint, Touchpoint, load_touchpoint, stored_form
+from journey.touchpoints import STORED, AnyTouchpoint, Touchpoint, load_touchpoint, stored_form
 
 log = structlog.get_logger()
 
@@ -338,7 +338,7 @@ class JourneyApplication(Application[UUID]):
         JSON of the current topic, otherwise (or if that fails) through the library's mapper."""
         if self._plain_json and stored.topic == TOUCHPOINT_RECORDED:
             try:
-                state = _stored_recording.validator.validate_json(stored.state, strict=False)
+                state = _stored_recording.validator.validate_json(stored.state, strict=False, context=STORED)
             except ValidationError:
                 pass  # not that form after all: the mapper decodes it, or raises what it raises
             else:

@@ -7,19 +7,23 @@ Models are frozen and forbid unknown fields; a failed validation raises
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -83,9 +87,52 @@ SIGNAL_LEVEL: dict[str, str] = {
 ExplainedItem = Literal["features", "operation", "maintenance_schedule", "warranty"]
 EXPLAINED_ITEMS: tuple[ExplainedItem, ...] = ("features", "operation", "maintenance_schedule", "warranty")
 
+#: RFC 3339 date-time with an offset (section 5.6; "T", "t" or a space between date and time).
+_RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,6})\d*)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+#: The validation context of a stored touchpoint: its instants were checked at ingest and are
+#: stored in the library's ISO form, so reading them back skips the check.
+STORED: dict[str, bool] = {"stored": True}
+
+
+def _rfc3339_text(value: Any, info: ValidationInfo) -> Any:
+    """A datetime given as text must be RFC 3339 with an offset (pydantic alone also takes e.g.
+    "2026-05-01T10:15+0800"); it is parsed here (digits past the microsecond dropped), other
+    inputs are left to the datetime validator."""
+    if info.context is STORED:
+        return value
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        return value
+    match = _RFC3339.fullmatch(value)
+    if match is None:
+        raise ValueError("must be an RFC 3339 date-time with an offset, e.g. 2026-05-01T10:15:00+08:00")
+    day, time, fraction, offset = match.groups()
+    try:
+        return datetime.fromisoformat(
+            f"{day}T{time}{'.' + fraction.ljust(6, '0') if fraction else ''}{'+00:00' if offset in 'Zz' else offset}"
+        )
+    except ValueError as exc:  # e.g. month 13, hour 25, offset +25:00
+        raise ValueError(f"not a valid date-time ({exc})") from None
+
+
+def _printable(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("must be printable characters")
+    return value
+
+
+#: An instant: RFC 3339 with an offset (CONTRACT.md: occurred_at and every datetime inside data).
+Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
 Text64 = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=256)]
-EventId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+EventId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$"),
+    AfterValidator(_printable),
+]
 Vin = Annotated[
     str, StringConstraints(min_length=17, max_length=17, pattern=r"^[A-HJ-NPR-Z0-9]{17}$", to_upper=False)
 ]
@@ -143,7 +190,9 @@ class CustomerRegisteredData(_Strict):
 
 
 class StoreVisitData(_Strict):
-    purpose: Literal["browse", "negotiation", "service", "pickup", "other"]
+    # optional: CONTRACT.md's own envelope example is a store_visit with signals and no purpose
+    # (such a visit is a sales touchpoint by its signals, DOMAIN.md)
+    purpose: Literal["browse", "negotiation", "service", "pickup", "other"] | None = None
     signals: tuple[Signal, ...] = ()
     models: tuple[Text64, ...] = ()
     consultant_id: Text64 | None = None
@@ -185,8 +234,8 @@ class MaintenanceData(_Strict):
     kind: Literal["scheduled", "repair", "warranty", "accident", "recall"]
     mileage_km: Annotated[int, Field(ge=0)]
     amount: Amount
-    promised_ready_at: AwareDatetime | None = None
-    ready_at: AwareDatetime | None = None
+    promised_ready_at: Instant | None = None
+    ready_at: Instant | None = None
     repeat_repair: bool = False
 
     @field_validator("amount", mode="before")
@@ -218,20 +267,26 @@ class ComplaintResolvedData(_Strict):
 
 class SurveyData(_Strict):
     kind: Literal["csi", "servqual"]
-    csi_score: Annotated[float, Field(ge=0, le=100)] | None = None
-    expectations: DimensionScores | None = None
-    perceptions: DimensionScores | None = None
+    csi_score: Annotated[float, Field(ge=0, le=100)] | None = Field(default=None, validate_default=True)
+    expectations: DimensionScores | None = Field(default=None, validate_default=True)
+    perceptions: DimensionScores | None = Field(default=None, validate_default=True)
     weights: DimensionWeights | None = None
 
-    @model_validator(mode="after")
-    def _required_by_kind(self) -> SurveyData:
-        if self.kind == "csi" and self.csi_score is None:
-            raise ValueError("csi_score is required for a csi survey")
-        if self.kind == "servqual":
-            missing = [f for f in ("expectations", "perceptions") if getattr(self, f) is None]
-            if missing:
-                raise ValueError(f"{' and '.join(missing)} required for a servqual survey")
-        return self
+    @field_validator("csi_score", "expectations", "perceptions")
+    @classmethod
+    def _required_by_kind(cls, value: Any, info: ValidationInfo) -> Any:
+        """csi_score for a csi survey, expectations and perceptions for a servqual one (the error
+        names the missing field)."""
+        kind = info.data.get("kind")
+        if value is None and info.field_name in _REQUIRED_BY_KIND.get(kind, ()):
+            raise ValueError(f"required for a {kind} survey")
+        return value
+
+
+_REQUIRED_BY_KIND: dict[Any, tuple[str, ...]] = {
+    "csi": ("csi_score",),
+    "servqual": ("expectations", "perceptions"),
+}
 
 
 # ---------------------------------------------------------------- dealer payloads
@@ -257,8 +312,8 @@ class _Envelope(BaseModel):
 
     event_id: EventId
     dealer_id: Text64
-    occurred_at: AwareDatetime
-    source: Annotated[str, StringConstraints(max_length=64)] = "unknown"
+    occurred_at: Instant
+    source: Annotated[str, StringConstraints(max_length=256)] = "unknown"  # free text
     schema_version: int = SCHEMA_VERSION
 
     @field_validator("schema_version")
@@ -474,7 +529,7 @@ def occurred_utc(tp: AnyTouchpoint) -> datetime:
 
 def load_touchpoint(stored: dict[str, Any]) -> AnyTouchpoint:
     """Rebuild a touchpoint from its stored JSON object (already validated at ingest)."""
-    return _adapter.validate_python(stored, strict=False)
+    return _adapter.validate_python(stored, strict=False, context=STORED)
 
 
 def stored_form(tp: AnyTouchpoint) -> dict[str, Any]:

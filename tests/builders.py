@@ -93,7 +93,7 @@ def registered(at: When, usage: str | None = None, **kw: Any) -> AnyTouchpoint:
 def visit(
     at: When,
     *signals: str,
-    purpose: str = "browse",
+    purpose: str | None = "browse",
     models: Iterable[str] = (),
     consultant_id: str | None = None,
     **kw: Any,

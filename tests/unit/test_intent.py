@@ -527,3 +527,11 @@ def test_rules_set_the_windows_and_cadences() -> None:
     # then
     assert view.level == "A"
     assert intent_at(tps, day(0), rules).next_follow_up_due == day(1)
+
+
+def test_a_visit_without_a_purpose_is_a_sales_touchpoint_only_by_its_signals() -> None:
+    with_signal = [visit(day(1), "revisit", purpose=None)]
+    without = [visit(day(1), purpose=None)]
+
+    assert intent_at(with_signal, day(2)).level == "B"
+    assert intent_at(without, day(2)).level is None

@@ -173,7 +173,7 @@ payloads: st.SearchStrategy[tuple[str, dict[str, Any]]] = st.one_of(
 def edge_touchpoints(draw: st.DrawFn) -> AnyTouchpoint:
     type_, data = draw(payloads)
     raw: dict[str, Any] = {
-        "event_id": draw(text.filter(lambda s: s.strip() == s)),
+        "event_id": draw(text.filter(lambda s: s.strip() == s and s.isprintable())),
         "type": type_,
         "dealer_id": draw(st.sampled_from(["D1", "经销商-北京", 'D "q" \\ é'])),
         "occurred_at": draw(instants).isoformat(),
