@@ -1,5 +1,13 @@
 """`journey ingest FILE.jsonl`: validate every line, apply the good ones in batches,
-write the rejected ones to a dead-letter file beside the input with their reason."""
+write the rejected ones to a dead-letter file beside the input with their reason.
+
+The dead-letter file FILE.dlq.jsonl describes the last run only: a run removes the previous one's
+file first, and a run that rejects nothing leaves none. Each rejected line is written with its
+line number, field, reason and `raw`, the line itself with its personal data (the `name`, `phone`
+and `national_id` of its `data`, whatever its type) replaced by the keyed hashes the store holds
+(journey.privacy). A line that is not JSON cannot be split into fields and is written as it came,
+so personal data in such a line is on disk in clear. Logs name the line, field and reason only.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +22,7 @@ import structlog
 from journey.application import JourneyApplication
 from journey.collections_gc import fewer_collections
 from journey.errors import InvalidTouchpointError
+from journey.privacy import PERSONAL_FIELDS, pseudonym
 from journey.touchpoints import AnyTouchpoint, parse_touchpoint
 
 log = structlog.get_logger()
@@ -61,6 +70,7 @@ def ingest_file(
     batch: list[AnyTouchpoint] = []
     try:
         with source.open("rb") as lines, fewer_collections():
+            dlq_path.unlink(missing_ok=True)  # the file describes this run only
             for number, raw in _numbered(lines):
                 report.read += 1
                 try:
@@ -68,7 +78,7 @@ def ingest_file(
                 except InvalidTouchpointError as exc:
                     if dlq is None:
                         dlq = dlq_path.open("w", encoding="utf-8")
-                    _dead_letter(dlq, number, raw, exc, report)
+                    _dead_letter(dlq, number, raw, exc, report, app.pii_key)
                 if len(batch) >= batch_size:
                     _apply(app, batch, report)
                 if on_progress is not None:
@@ -100,7 +110,7 @@ def _apply(app: JourneyApplication, batch: list[AnyTouchpoint], report: IngestRe
 
 
 def _dead_letter(
-    dlq: IO[str], number: int, raw: bytes, exc: InvalidTouchpointError, report: IngestReport
+    dlq: IO[str], number: int, raw: bytes, exc: InvalidTouchpointError, report: IngestReport, key: str
 ) -> None:
     report.rejected += 1
     report.reasons[exc.field] = report.reasons.get(exc.field, 0) + 1
@@ -108,7 +118,30 @@ def _dead_letter(
         "line": number,
         "field": exc.field,
         "reason": str(exc),
-        "raw": raw.decode("utf-8", errors="replace"),
+        "raw": redacted_line(raw, key),
     }
     dlq.write(json.dumps(record) + "\n")
     log.warning("touchpoint_rejected", line=number, field=exc.field, reason=exc.reason[:200])
+
+
+def redacted_line(raw: bytes, key: str) -> str:
+    """A rejected line as the dead-letter file holds it: a JSON object is written again with the
+    personal fields of its `data` as keyed hashes; any other line is written as it came."""
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    if not isinstance(obj, dict):
+        return text
+    data = obj.get("data")
+    if isinstance(data, dict):
+        obj["data"] = {k: _hashed(v, key) if k in PERSONAL_FIELDS else v for k, v in data.items()}
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def _hashed(value: object, key: str) -> object:
+    """The keyed hash of a personal value, whatever its JSON type (null stays null)."""
+    if value is None:
+        return None
+    return pseudonym(value if isinstance(value, str) else json.dumps(value, sort_keys=True), key)

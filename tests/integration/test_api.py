@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +187,43 @@ def test_dealers_and_the_csi_trend_feed_the_dashboard(store: Store) -> None:
 )
 def test_a_bad_parameter_answers_422_naming_it(store: Store, url: str, parameter: str) -> None:
     response = store.client.get(url.format(customer=store.customer, dealer=store.dealer))
+
+    assert response.status_code == 422
+    assert [d["loc"] for d in response.json()["detail"]] == [["query", parameter]]
+
+
+def test_an_unencoded_plus_offset_answers_as_the_encoded_one_when_it_arrives_as_a_space(store: Store) -> None:
+    beijing = timezone(timedelta(hours=8))
+    at, known = (store.as_of - timedelta(days=200)).astimezone(beijing), datetime.now(beijing)
+    start, end = (store.as_of - timedelta(days=90)).isoformat(), store.as_of.isoformat()
+    routes = [
+        (f"/customers/{store.customer}", {"as_of": at.isoformat(), "known_at": known.isoformat()}),
+        (f"/customers/{store.customer}/history", {"as_of": at.isoformat()}),
+        (f"/dealers/{store.dealer}/gaps", {"from": start, "to": end}),
+    ]
+
+    for path, params in routes:
+        encoded = store.client.get(path, params=params)
+        typed = store.client.get(path + "?" + "&".join(f"{k}={v}" for k, v in params.items()))
+
+        assert "+" in typed.request.url.query.decode()
+        assert (typed.status_code, encoded.status_code) == (200, 200), path
+        assert typed.json() == encoded.json(), path
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("as_of=2026-06-01T08:00:00 99:00", "as_of"),
+        ("as_of=2026-06-01T08:00:00  08:00", "as_of"),
+        ("known_at=yesterday+08:00", "known_at"),
+        ("as_of=2026-06-01+08:00", "as_of"),
+    ],
+)
+def test_a_bad_instant_answers_422_naming_it_when_it_holds_a_space(
+    store: Store, query: str, parameter: str
+) -> None:
+    response = store.client.get(f"/customers/{store.customer}?{query}")
 
     assert response.status_code == 422
     assert [d["loc"] for d in response.json()["detail"]] == [["query", parameter]]

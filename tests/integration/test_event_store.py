@@ -6,8 +6,11 @@ import json
 import random
 from pathlib import Path
 
+from structlog.testing import capture_logs
+
 from journey.engine import Engine
 from journey.ingest import dead_letter_path
+from journey.privacy import pseudonym
 from journey.touchpoints import touchpoint_json
 from tests.builders import callback, complaint, day, maintenance, registered, standard_set, visit
 
@@ -85,6 +88,58 @@ def test_ingest_applies_good_lines_and_dead_letters_bad_ones_with_their_reason(
     assert [(d["line"], d["field"]) for d in dead] == [(2, "json"), (4, "type"), (6, "schema_version")]
     assert all(d["reason"] for d in dead)
     assert dead[0]["raw"] == "{not json"
+
+
+def test_dead_letters_hold_personal_data_only_as_keyed_hashes_when_a_registration_is_rejected(
+    engine: Engine, tmp_path: Path
+) -> None:
+    line = json.loads(touchpoint_json(registered(day(0), name="Zhang San", phone="13800000000")))
+    line["data"]["usage"] = "fleet"
+    source = write_lines(tmp_path / "in.jsonl", [json.dumps(line, ensure_ascii=False)])
+
+    with capture_logs() as logs:
+        report = engine.ingest_file(source)
+
+    [dead] = [json.loads(d) for d in dead_letter_path(source).read_text(encoding="utf-8").splitlines()]
+    assert (report.rejected, dead["line"], dead["field"]) == (1, 1, "data.usage")
+    assert dead["reason"].startswith("data.usage: ")
+    assert json.loads(dead["raw"]) == line | {
+        "data": line["data"]
+        | {"name": pseudonym("Zhang San", "test-key"), "phone": pseudonym("13800000000", "test-key")}
+    }
+    assert any(entry["event"] == "touchpoint_rejected" for entry in logs)
+    for secret in ("Zhang San", "13800000000"):
+        assert secret not in dead["raw"]
+        assert secret not in str(logs)
+
+
+def test_a_clean_re_ingest_leaves_no_dead_letter_file_when_the_bad_line_was_fixed(
+    engine: Engine, tmp_path: Path
+) -> None:
+    good = [touchpoint_json(visit(day(i), "revisit", event_id=f"v{i}")) for i in range(2)]
+    source = write_lines(tmp_path / "ex.jsonl", [good[0], "{not json"])
+    engine.ingest_file(source)
+    write_lines(source, good)
+
+    report = engine.ingest_file(source)
+
+    assert (report.applied, report.rejected, report.dead_letters) == (1, 0, None)
+    assert not dead_letter_path(source).exists()
+
+
+def test_the_dead_letter_file_describes_only_the_last_run_when_a_file_is_ingested_again(
+    engine: Engine, tmp_path: Path
+) -> None:
+    good = touchpoint_json(visit(day(1), "revisit"))
+    source = write_lines(tmp_path / "ex.jsonl", ["{not json", '{"type": "teleport"}', good])
+    engine.ingest_file(source)
+    write_lines(source, [good, '{"type": "teleport"}'])
+
+    report = engine.ingest_file(source)
+
+    dead = [json.loads(d) for d in dead_letter_path(source).read_text(encoding="utf-8").splitlines()]
+    assert (report.rejected, report.dead_letters) == (1, dead_letter_path(source))
+    assert [(d["line"], d["field"]) for d in dead] == [(2, "type")]
 
 
 def test_re_ingesting_the_same_file_changes_nothing(engine: Engine, tmp_path: Path) -> None:
