@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from journey.demo_data import generate, write_jsonl
 from journey.engine import Engine
+from journey.projections.customer import utc
 from journey.render import render_customer, render_report
 from journey.settings import redacted_url
 from journey.timeparse import parse_instant
@@ -23,7 +24,7 @@ def run_demo(engine: Engine, *, out: Path, customers: int = 2000, seed: int = 7)
     write_jsonl(touchpoints, path)
     report = engine.ingest_file(path)
     elapsed = time.perf_counter() - started
-    as_of = max(parse_instant(tp["occurred_at"], "occurred_at") for tp in touchpoints)
+    as_of = max(parse_instant(tp["occurred_at"], "occurred_at") for tp in touchpoints).astimezone(UTC)
     dealers = sorted({tp["dealer_id"] for tp in touchpoints})
     lines = [
         f"Generated {len(touchpoints)} touchpoints for {customers} customers at {len(dealers)} dealers -> {path}",
@@ -38,7 +39,7 @@ def run_demo(engine: Engine, *, out: Path, customers: int = 2000, seed: int = 7)
         lines += ["", *_explain(engine, cid, as_of)]
     lines += [
         "",
-        f"Try: journey customer {cid} --as-of {as_of.isoformat()} --json",
+        f"Try: journey customer {cid} --as-of {utc(as_of)} --json",
         f"     journey report --dealer {dealers[0]} --as-of {as_of.date().isoformat()}",
     ]
     return "\n".join(lines)
@@ -82,5 +83,5 @@ def _explain(engine: Engine, customer_id: str, as_of: datetime) -> list[str]:
     for event_id in sorted(deciding, key=lambda e: records[e].occurred_at if e in records else as_of):
         tp = records.get(event_id)
         if tp is not None:
-            lines.append(f"    {tp.occurred_at.isoformat()}  {tp.type:<20} {event_id}")
+            lines.append(f"    {utc(tp.occurred_at)}  {tp.type:<20} {event_id}")
     return lines

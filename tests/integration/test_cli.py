@@ -147,3 +147,13 @@ def test_rebuild_verify_exits_1_when_the_live_views_differ(ingested: Path) -> No
     assert verify.returncode == 1
     assert verify.stdout.startswith("views differ:")
     assert "customer_state" in verify.stdout
+
+
+def test_demo_explains_customers_with_every_timestamp_in_utc(tmp_path: Path) -> None:
+    import re
+
+    out = run("demo", "--customers", "60", "--out", str(tmp_path / "demo"), db=tmp_path / "demo.db")
+
+    stamps = re.findall(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?([+-]\d\d:\d\d|Z)", out.stdout)
+    assert "Deciding touchpoints:" in out.stdout
+    assert stamps and set(stamps) == {"+00:00"}
