@@ -1,4 +1,5 @@
-"""API keys (CONTRACT.md section 3, JOURNEY_API_KEYS): `Authorization: Bearer KEY` on every data route."""
+"""API keys (CONTRACT.md section 3, JOURNEY_API_KEYS): `Authorization: Bearer KEY` (or the
+`X-API-Key: KEY` header many API clients send) on every data route."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 bearer = HTTPBearer(auto_error=False, description="one of the keys in JOURNEY_API_KEYS")
+api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="one of the keys in JOURNEY_API_KEYS"
+)
 
 
 def key_matches(given: str, keys: frozenset[str]) -> bool:
@@ -21,15 +25,18 @@ def key_matches(given: str, keys: frozenset[str]) -> bool:
 
 
 async def require_key(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    header_key: Annotated[str | None, Depends(api_key_header)],
 ) -> None:
     """Without configured keys the API is open; with them a route answers 401 unless a key is given."""
     keys: frozenset[str] = request.app.state.api_keys
     if not keys:
         return
-    if credentials is None or not key_matches(credentials.credentials, keys):
+    given = [k for k in (credentials.credentials if credentials else None, header_key) if k]
+    if not any(key_matches(k, keys) for k in given):
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="a valid API key is required: Authorization: Bearer <key>",
+            detail="a valid API key is required: Authorization: Bearer <key> (or X-API-Key: <key>)",
             headers={"WWW-Authenticate": "Bearer"},
         )

@@ -256,6 +256,8 @@ def test_with_keys_every_route_but_health_needs_one(store: Store) -> None:
                 assert client.get(route).status_code == 401, route
                 assert client.get(route, headers={"Authorization": "Bearer wrong"}).status_code == 401, route
                 assert client.get(route, headers={"Authorization": "Bearer k-two"}).status_code == 200, route
+                assert client.get(route, headers={"X-API-Key": "k-one"}).status_code == 200, route
+                assert client.get(route, headers={"X-API-Key": "wrong"}).status_code == 401, route
             assert client.get("/health").status_code == 200
             assert client.get("/customers/C-1").headers["www-authenticate"] == "Bearer"
     finally:
