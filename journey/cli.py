@@ -117,6 +117,7 @@ def report(
     """Leads per intent level, owners per retention status and the dealer's retention metrics."""
     with engine_for(database_url, rules) as engine:
         engine.views.catch_up()
+        engine.require_dealer(dealer)
         result = engine.report(dealer, instant(as_of, "as_of"))
     emit(result, as_json, render_report(result))
 
@@ -174,6 +175,7 @@ def tasks(
     """The policy work queue at an instant: follow-ups, callbacks, escalations, win-backs, reminders; overdue first."""
     with engine_for(database_url, rules) as engine:
         engine.views.catch_up()
+        engine.require_dealer(dealer)
         result = engine.tasks(dealer, instant(as_of, "as_of"), overdue_only=overdue, limit=limit)
     emit(result, as_json, render_tasks(result))
 
@@ -189,6 +191,7 @@ def kpis(
     """The callback KPIs of a dealer for a month: callback and survey success, complaint SLA, CSI."""
     with engine_for(database_url, rules) as engine:
         engine.views.catch_up()
+        engine.require_dealer(dealer)
         result = engine.kpis(dealer, month)
     emit(result, as_json, render_kpis(result))
 
@@ -211,6 +214,7 @@ def gaps(
     start = instant(from_, "from") or end - timedelta(days=90)
     with engine_for(database_url, rules) as engine:
         engine.views.catch_up()
+        engine.require_dealer(dealer)
         result = engine.gaps(dealer, start, end)
     emit(result, as_json, render_gaps(result))
 

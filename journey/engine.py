@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from journey.application import JourneyApplication, Recorded
-from journey.errors import UnknownCustomerError
+from journey.errors import UnknownCustomerError, UnknownDealerError
 from journey.ingest import IngestReport, ingest_file
 from journey.locks import exclusive
 from journey.policies.kpis import callback_kpis
@@ -152,6 +152,15 @@ class Engine:
             "SELECT id FROM d WHERE id IS NOT NULL"
         )
         return [str(r[0]) for r in rows]
+
+    def knows_dealer(self, dealer_id: str) -> bool:
+        """Whether the store holds a touchpoint of the dealer (a customer's, or its own)."""
+        return dealer_id in self.dealers() or bool(self.app.dealer_history(dealer_id))
+
+    def require_dealer(self, dealer_id: str) -> None:
+        """UnknownDealerError unless the store knows the dealer (a mistyped id is an error, not zeros)."""
+        if not self.knows_dealer(dealer_id):
+            raise UnknownDealerError(f"dealer_id: no touchpoint recorded for {dealer_id!r}")
 
     def tasks(
         self,

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from journey.engine import Engine
-from journey.errors import UnknownDealerError
 from journey.projections.customer import utc
 
 
@@ -34,11 +33,9 @@ class KnownDealers:
         """Raise UnknownDealerError unless the store holds a touchpoint of this dealer."""
         if self.seen(dealer_id):
             return
-        if dealer_id in self.all() or self.engine.app.dealer_history(dealer_id):
-            with self._lock:
-                self._known.add(dealer_id)
-            return
-        raise UnknownDealerError(f"dealer_id: no touchpoint recorded for {dealer_id!r}")
+        self.engine.require_dealer(dealer_id)
+        with self._lock:
+            self._known.add(dealer_id)
 
 
 def month_starts(at: datetime, months: int) -> list[datetime]:

@@ -157,3 +157,25 @@ def test_demo_explains_customers_with_every_timestamp_in_utc(tmp_path: Path) -> 
     stamps = re.findall(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?([+-]\d\d:\d\d|Z)", out.stdout)
     assert "Deciding touchpoints:" in out.stdout
     assert stamps and set(stamps) == {"+00:00"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("report", "--dealer", "D-NOPE"),
+        ("tasks", "--dealer", "D-NOPE"),
+        ("kpis", "--dealer", "D-NOPE", "--month", "2026-01"),
+        ("gaps", "--dealer", "D-NOPE"),
+    ],
+)
+def test_an_unknown_dealer_is_a_clear_error_not_a_report_of_zeros(
+    ingested: Path, args: tuple[str, ...]
+) -> None:
+    out = run(*args, "--json", db=ingested, check=False)
+
+    known = run(*[("D1" if a == "D-NOPE" else a) for a in args], "--json", db=ingested, check=False)
+
+    assert out.returncode == 2
+    assert "dealer_id" in out.stderr and "D-NOPE" in out.stderr
+    assert out.stdout == ""
+    assert known.returncode == 0 and json.loads(known.stdout)["dealer_id"] == "D1"
