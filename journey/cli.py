@@ -16,6 +16,7 @@ import typer
 from journey.engine import Engine
 from journey.errors import JourneyError
 from journey.logging import configure_logging
+from journey.projections.customer import utc
 from journey.render import (
     render_customer,
     render_gaps,
@@ -25,7 +26,7 @@ from journey.render import (
     render_tasks,
 )
 from journey.settings import Settings
-from journey.timeparse import parse_instant
+from journey.timeparse import InvalidInstantError, parse_instant
 from journey.touchpoints import json_schema
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="journey: the customer-journey engine.")
@@ -212,6 +213,8 @@ def gaps(
     """The five service-quality gaps per SERVQUAL dimension over touchpoints in [from, to)."""
     end = instant(to, "to") or datetime.now(UTC)
     start = instant(from_, "from") or end - timedelta(days=90)
+    if end <= start:
+        raise InvalidInstantError(f"to: {utc(end)} must be after from ({utc(start)})")
     with engine_for(database_url, rules) as engine:
         engine.views.catch_up()
         engine.require_dealer(dealer)

@@ -179,3 +179,12 @@ def test_an_unknown_dealer_is_a_clear_error_not_a_report_of_zeros(
     assert "dealer_id" in out.stderr and "D-NOPE" in out.stderr
     assert out.stdout == ""
     assert known.returncode == 0 and json.loads(known.stdout)["dealer_id"] == "D1"
+
+
+def test_a_gaps_window_ending_before_it_starts_is_an_error(ingested: Path) -> None:
+    out = run(
+        "gaps", "--dealer", "D1", "--from", "2026-03-01", "--to", "2026-02-01", db=ingested, check=False
+    )
+
+    assert out.returncode == 2
+    assert "to:" in out.stderr and "must be after from" in out.stderr
