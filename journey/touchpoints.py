@@ -158,14 +158,18 @@ class DimensionScores(_Strict):
         return {d: float(getattr(self, d)) for d in DIMENSIONS}
 
 
-class DimensionWeights(_Strict):
-    """The respondent's importance points per dimension, summing to 100."""
+Points = Annotated[float, Field(ge=0, le=100)]
 
-    reliability: Annotated[float, Field(ge=0, le=100)]
-    responsiveness: Annotated[float, Field(ge=0, le=100)]
-    assurance: Annotated[float, Field(ge=0, le=100)]
-    empathy: Annotated[float, Field(ge=0, le=100)]
-    tangibles: Annotated[float, Field(ge=0, le=100)]
+
+class DimensionWeights(_Strict):
+    """The respondent's importance points per dimension, summing to 100 (a dimension left out
+    has none: unlike the scores, CONTRACT.md does not ask weights for all five)."""
+
+    reliability: Points = 0
+    responsiveness: Points = 0
+    assurance: Points = 0
+    empathy: Points = 0
+    tangibles: Points = 0
 
     @model_validator(mode="after")
     def _sum_to_100(self) -> DimensionWeights:

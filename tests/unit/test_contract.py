@@ -210,6 +210,23 @@ def test_every_rfc_3339_form_of_an_instant_is_read(text: str, utc: str) -> None:
     assert tp.occurred_at.astimezone(UTC).isoformat() == utc
 
 
+def test_weights_may_leave_out_a_dimension_that_gets_no_points() -> None:
+    weights = {"reliability": 60, "empathy": 40}
+
+    tp = parse_touchpoint(envelope("survey", {**GOOD_DATA["survey"], "weights": weights}))
+
+    assert tp.data.weights.as_dict() == {  # type: ignore[union-attr]
+        "reliability": 60,
+        "responsiveness": 0,
+        "assurance": 0,
+        "empathy": 40,
+        "tangibles": 0,
+    }
+    assert rejected_field(envelope("survey", {**GOOD_DATA["survey"], "weights": {"reliability": 60}})) == (
+        "data.weights"
+    )
+
+
 def test_source_is_free_text() -> None:
     tp = parse_touchpoint(envelope("store_visit", GOOD_DATA["store_visit"], source="x" * 200))
 
