@@ -10,7 +10,10 @@ Measured on one topic holding the data set, each run in its own consumer group a
 - raw: a KafkaConsumer loop that only polls and json-decodes each value;
 - e2e, 1 in-process: TouchpointConsumer until every message is recorded and the views caught up;
 - e2e, 1 and 2 processes: `journey consume --idle-exit` subprocesses in one group, from the first
-  message polled to the last write (events or views) of any of them.
+  message polled to the last write (events or views) of any of them;
+- freshness: with a consumer at the head of the topic, single touchpoints published one at a
+  time, each timed from its send to the moment the views cover it (the tracked projection's
+  position reaches its notification).
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ import argparse
 import json
 import logging
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,9 +37,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo root, for tests.*
 
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, KafkaProducer
 
-from consumers.kafka_config import consumer_config
+from consumers.kafka_config import consumer_config, producer_config
 from consumers.producer import produce_file
 from consumers.touchpoint_consumer import TouchpointConsumer
 from journey.demo_data import generate, write_jsonl
@@ -115,6 +120,56 @@ def in_process_rate(settings: Settings, count: int) -> tuple[float, float]:
     return count / elapsed, stats.views_seconds / elapsed
 
 
+def freshness(settings: Settings, data: list[dict[str, Any]], samples: int = 40) -> list[float]:
+    """Seconds from sending a touchpoint to the views covering it, for `samples` touchpoints sent one
+    at a time (each a callback to a known customer) to a consumer already at the head of the topic."""
+    engine = Engine.open(settings)
+    consumer = TouchpointConsumer(engine, settings, handle_signals=False)
+    runner = threading.Thread(target=consumer.run, daemon=True)
+    runner.start()
+    watcher = Engine.open(settings)  # its own connections: the consumer's are its thread's
+    producer = KafkaProducer(**producer_config(settings))
+    customers = sorted({tp["customer_id"] for tp in data if tp.get("customer_id")})
+    now = datetime.now(UTC)
+    try:
+        _wait(lambda: watcher.views.lag() == 0, timeout=600)
+        out = []
+        for i in range(-1, samples):  # the first one (not counted) waits for the group to assign partitions
+            before = watcher.app.recorder.max_notification_id() or 0
+            customer = customers[(i + 1) * 37 % len(customers)]
+            tp = {
+                "event_id": f"fresh-{uuid.uuid4().hex[:12]}",
+                "type": "callback",
+                "customer_id": customer,
+                "dealer_id": next(t["dealer_id"] for t in data if t.get("customer_id") == customer),
+                "occurred_at": (now + timedelta(seconds=i + 1)).isoformat(),
+                "source": "bench",
+                "schema_version": 1,
+                "data": {"reason": "care", "channel": "phone", "reached": True},
+            }
+            sent = time.perf_counter()
+            producer.send(settings.kafka_topic, key=customer.encode(), value=json.dumps(tp).encode())
+            producer.flush()
+            _wait(lambda before=before: watcher.views.position() > before, timeout=60)
+            out.append(time.perf_counter() - sent)
+            time.sleep(0.2)
+        return out[1:]
+    finally:
+        consumer.stop()
+        runner.join(timeout=60)
+        producer.close()
+        watcher.close()
+        engine.close()
+
+
+def _wait(condition: Any, timeout: float, every: float = 0.002) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the views did not catch up in time")
+        time.sleep(every)
+
+
 def final_stats(proc: subprocess.Popen[bytes]) -> dict[str, Any]:
     """The stats line `journey consume` prints last (its log's tail if it printed none)."""
     out, err = proc.communicate(timeout=1800)
@@ -176,9 +231,11 @@ def main() -> None:
         produced = count / (time.perf_counter() - t0)
         try:
             raw = raw_rate(settings("raw"), count)
-            e2e, views_share = in_process_rate(settings("inproc"), count)
+            inproc = settings("inproc")
+            e2e, views_share = in_process_rate(inproc, count)
             one, _ = processes_rate(settings("one"), count, 1)
             two, shares = processes_rate(settings("two"), count, 2)
+            fresh = freshness(inproc, data)  # last: it adds touchpoints to the topic
         finally:
             for name in databases:
                 drop_database(server, name)
@@ -191,6 +248,11 @@ def main() -> None:
     ingest_only = e2e / (1 - views_share)
     print(
         f"{'  of which ingest (views excluded)':<44} {ingest_only:>10,.0f} msg/s   ratio to raw {ingest_only / raw:.3f}"
+    )
+    q = statistics.quantiles(fresh, n=100)
+    print(
+        f"{'freshness at the head (send -> in the views)':<44} p50 {q[49] * 1000:5.0f} ms, "
+        f"p99 {q[98] * 1000:5.0f} ms ({len(fresh)} touchpoints sent one at a time)"
     )
     print(f"{'end to end, 1 `journey consume` process':<44} {one:>10,.0f} msg/s")
     print(
