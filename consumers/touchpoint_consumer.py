@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -64,7 +65,8 @@ TRANSIENT: tuple[type[Exception], ...] = (
     InternalError,
     IntegrityError,
 )
-#: pg_advisory_lock key serialising view catch-ups of consumers sharing a PostgreSQL store.
+#: A catch-up's failures that the next one retries (a worker process that died breaks its pool).
+VIEWS_TRANSIENT: tuple[type[Exception], ...] = (*TRANSIENT, BrokenProcessPool)
 
 
 class StopRequestedError(Exception):
@@ -387,6 +389,7 @@ class TouchpointConsumer:
             polled: dict[Any, list[Any]] = consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=limit)
         except KafkaError as exc:
             log.warning("poll_failed", error=f"{type(exc).__name__}: {exc}")
+            self._idle_since = None  # a failing broker is not an idle one
             self._pause(BACKOFF_FIRST_S)
             return {}
         fresh = {}
@@ -402,9 +405,30 @@ class TouchpointConsumer:
             self.stats.messages += count
             self.stats.first_message_at = self.stats.first_message_at or time.time()
             self._progress.add(count)
+        elif not self._read_to_end(consumer):
+            self._idle_since = None  # messages wait (a partition to seek, a broker away): not idle
         elif self._idle_since is None:
             self._idle_since = time.monotonic()
         return fresh
+
+    def _read_to_end(self, consumer: Any) -> bool:
+        """Every assigned partition sought and read up to its end: the last high-water mark its
+        fetches reported, else the end offset the broker gives now (False if it cannot be asked)."""
+        with self._lock:
+            if self._unsought:
+                return False
+        assigned = list(consumer.assignment())
+        try:
+            ends = {tp: consumer.highwater(tp) for tp in assigned}
+            unknown = [tp for tp, end in ends.items() if end is None]
+            if unknown:
+                ends.update(consumer.end_offsets(unknown, timeout_ms=2000))
+            return bool(assigned) and all(
+                consumer.position(tp, timeout_ms=2000) >= ends[tp] for tp in assigned
+            )
+        except (KafkaError, ValueError, TypeError) as exc:  # broker away, partition revoked meanwhile
+            log.info("end_unknown", error=f"{type(exc).__name__}: {exc}")
+            return False
 
     @fewer_collections()  # a batch's objects live until it is recorded
     def _handle(self, consumer: Any, dead_letters: DeadLetters, polled: Mapping[Any, list[Any]]) -> None:
@@ -464,7 +488,7 @@ class TouchpointConsumer:
         started = time.monotonic()
         try:
             projected = self.engine.views.catch_up()
-        except TRANSIENT as exc:  # the projection is tracked: the next catch-up redoes the range
+        except VIEWS_TRANSIENT as exc:  # the projection is tracked: the next catch-up redoes the range
             log.warning("views_catch_up_failed", error=f"{type(exc).__name__}: {exc}")
             return False
         self._views_pending = False

@@ -71,3 +71,53 @@ def test_the_consumer_reconnects_after_a_broker_restart_and_loses_nothing(
     }
     assert engine.views.lag() == 0
     engine.close()
+
+
+def test_a_broker_outage_longer_than_idle_exit_is_not_idleness_while_messages_wait(
+    kafka_broker: KafkaBroker, tmp_path: Path
+) -> None:
+    data = generate(customers=600, seed=6)
+    source = tmp_path / "all.jsonl"
+    write_jsonl(data, source)
+    settings = kafka_settings(kafka_broker, f"sqlite:///{tmp_path}/outage.db", "outage", PARTITIONS)
+    produce_file(source, settings)
+    engine = Engine.open(settings)
+    consumer = TouchpointConsumer(  # small fetches and batches: it is still reading when the broker goes
+        engine,
+        settings,
+        idle_exit=2,
+        batch_size=100,
+        handle_signals=False,
+        kafka_overrides={"max_partition_fetch_bytes": 16_384, "fetch_max_bytes": 32_768},
+    )
+    runner = threading.Thread(target=consumer.run, daemon=True)
+    runner.start()
+    deadline = time.monotonic() + 60
+    while consumer.stats.messages < 300 and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    try:
+        kafka_broker.stop()
+        time.sleep(6)  # three times the idle exit
+    finally:
+        kafka_broker.start()
+    runner.join(timeout=240)
+
+    assert not runner.is_alive()
+    assert consumer.stats.exit_reason == "idle"
+    assert consumer.stats.messages == consumer.stats.applied == len(data)
+    engine.close()
+
+
+def test_idle_exit_0_reads_what_waits_then_stops(kafka_broker: KafkaBroker, tmp_path: Path) -> None:
+    data = generate(customers=20, seed=8)
+    source = tmp_path / "few.jsonl"
+    write_jsonl(data, source)
+    settings = kafka_settings(kafka_broker, f"sqlite:///{tmp_path}/zero.db", "zero", PARTITIONS)
+    produce_file(source, settings)
+    engine = Engine.open(settings)
+
+    stats = TouchpointConsumer(engine, settings, idle_exit=0, handle_signals=False).run()
+
+    assert (stats.exit_reason, stats.messages, stats.applied) == ("idle", len(data), len(data))
+    engine.close()
