@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
@@ -63,10 +65,11 @@ def write_groups(
             recorder.write(builder.changes_for(group), tracking if i == len(groups) - 1 else None, fresh)
         return 1
     # fork: spawn would re-run the caller's __main__ in every worker. A forked worker never
-    # touches the connections it inherits: it opens its own store and ends with os._exit.
+    # touches the connections it inherits: it opens its own store. A worker that dies breaks the
+    # pool (BrokenProcessPool raised here, the position unmoved) rather than hanging the catch-up.
     context = multiprocessing.get_context("fork")
-    with context.Pool(parallel, initializer=_open, initargs=(spec,)) as pool:
-        for _ in pool.imap_unordered(partial(_write_group, fresh=fresh), [list(g) for g in groups]):
+    with ProcessPoolExecutor(parallel, mp_context=context, initializer=_open, initargs=(spec,)) as pool:
+        for _ in pool.map(partial(_write_group, fresh=fresh), [list(g) for g in groups]):
             pass
     recorder.write({}, tracking)
     return parallel
@@ -77,6 +80,10 @@ _worker: tuple[RowBuilder, ViewRecorder] | None = None
 
 def _open(spec: WorkerSpec) -> None:
     global _worker
+    # a stop signal sent to the whole process group (Ctrl-C, systemd, timeout) is the projecting
+    # process's to act on, once the catch-up in hand is written: the workers finish their groups
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # the projecting process created the tables; PostgreSQL fails concurrent creations
     app = JourneyApplication(spec.database_url, pii_key=spec.pii_key, env={"CREATE_TABLE": "n"})
     recorder = open_view_recorder(

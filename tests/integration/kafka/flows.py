@@ -91,13 +91,22 @@ def recorded_event_ids(engine: Engine) -> list[str]:
 class ConsumeProcess:
     """`journey consume` as a subprocess, its JSON log lines collected as they come."""
 
-    def __init__(self, settings: Settings, *args: str) -> None:
-        env = {**os.environ, "JOURNEY_PII_KEY": settings.pii_key}
+    def __init__(
+        self, settings: Settings, *args: str, session: bool = False, env: dict[str, str] | None = None
+    ) -> None:
+        """``session``: in a process group of its own (to be signalled as a group, like Ctrl-C or
+        systemd do); ``env``: more environment variables."""
+        env = {**os.environ, "JOURNEY_PII_KEY": settings.pii_key, **(env or {})}
         command = [str(JOURNEY), "consume", "--bootstrap-servers", settings.kafka_bootstrap]
         command += ["--topic", settings.kafka_topic, "--group", settings.kafka_group]
         command += ["--database-url", settings.database_url, *args]
         self.proc = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+            command,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            start_new_session=session,
         )
         self.logs: list[dict[str, Any]] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -141,6 +150,18 @@ class ConsumeProcess:
         out = self.proc.stdout.read()
         lines = out.decode().strip().splitlines()
         return self.proc.returncode, (json.loads(lines[-1]) if lines else {})
+
+    def children(self) -> list[int]:
+        """The pids of its child processes (e.g. view workers), from /proc."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            if int(fields[1]) == self.proc.pid:
+                found.append(int(stat.parent.name))
+        return found
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)

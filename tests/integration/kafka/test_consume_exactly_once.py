@@ -4,6 +4,7 @@ SIGKILLed at random moments and restarted (on SQLite and on PostgreSQL)."""
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import time
@@ -18,9 +19,11 @@ from consumers.producer import produce_file
 from consumers.touchpoint_consumer import TouchpointConsumer, tracking_name
 from journey.demo_data import generate, write_jsonl
 from journey.engine import Engine
+from journey.rebuild import rebuild
 from journey.settings import Settings
 from tests.integration.kafka.flows import (
     ConsumeProcess,
+    data_file,
     file_ingest_views,
     kafka_settings,
     recorded_event_ids,
@@ -226,4 +229,26 @@ def test_sigterm_and_sigint_finish_the_batch_in_hand_and_exit_0(
     assert sum(s["applied"] for _, s in [*stopped, (code, stats)]) == len(demo_300.data)
     engine = Engine.open(settings)
     assert_exactly_once(engine, demo_300, kafka_broker, settings)
+    engine.close()
+
+
+def test_a_stop_signal_to_the_process_group_lets_a_parallel_catch_up_finish_then_exits_0(
+    kafka_broker: KafkaBroker, tmp_path: Path
+) -> None:
+    path, data = data_file(tmp_path, customers=2000)  # 2,000+ customers: the catch-up uses workers
+    settings = kafka_settings(kafka_broker, f"sqlite:///{tmp_path}/group.db", "group", PARTITIONS)
+    produce_file(path, settings)
+    run = ConsumeProcess(settings, session=True, env={"JOURNEY_VIEW_WORKERS": "2"})
+    deadline = time.monotonic() + 300
+    while len(run.children()) < 2 and run.proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(run.children()) >= 2, run.logs[-5:]
+
+    os.killpg(run.proc.pid, signal.SIGTERM)  # as Ctrl-C, systemd or timeout do: workers included
+    code, stats = run.finish(timeout=120)
+
+    assert (code, stats["exit_reason"], stats["applied"]) == (0, "signal", len(data))
+    engine = Engine.open(settings)
+    assert engine.views.lag() == 0  # the workers finished the catch-up in hand
+    assert rebuild(engine.views, verify=True).identical
     engine.close()
