@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import SecretStr
+
 from journey.settings import Settings
 
 #: A member that stops heartbeating (a crashed consumer) is replaced after this long. Lower than the
@@ -29,11 +31,20 @@ def client_config(settings: Settings) -> dict[str, Any]:
         "security_protocol": settings.kafka_security_protocol,
         "sasl_mechanism": settings.kafka_sasl_mechanism,
         "sasl_plain_username": settings.kafka_sasl_username,
-        "sasl_plain_password": settings.kafka_sasl_password,
+        "sasl_plain_password": _secret(settings.kafka_sasl_password),
         "ssl_cafile": settings.kafka_ssl_cafile,
+        "ssl_certfile": settings.kafka_ssl_certfile,
+        "ssl_keyfile": settings.kafka_ssl_keyfile,
+        "ssl_password": _secret(settings.kafka_ssl_password),
     }
     config.update({key: value for key, value in optional.items() if value})
+    if not settings.kafka_ssl_check_hostname:
+        config["ssl_check_hostname"] = False
     return config
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return None if value is None else value.get_secret_value()
 
 
 def consumer_config(settings: Settings, **overrides: Any) -> dict[str, Any]:

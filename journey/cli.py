@@ -25,7 +25,7 @@ from journey.render import (
     render_report,
     render_tasks,
 )
-from journey.settings import Settings
+from journey.settings import Settings, load_settings
 from journey.timeparse import InvalidInstantError, parse_instant
 from journey.touchpoints import json_schema
 
@@ -43,7 +43,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
 def settings_for(database_url: str | None = None, rules: str | None = None, **overrides: Any) -> Settings:
     """Settings from the environment, overridden by the flags given."""
     given = {"database_url": database_url, "rules": rules, **overrides}
-    return Settings(**{k: v for k, v in given.items() if v is not None})
+    return load_settings(**{k: v for k, v in given.items() if v is not None})
 
 
 @contextmanager

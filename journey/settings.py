@@ -6,9 +6,10 @@ This is the only module of `journey` that reads the process environment.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlparse
 
-from pydantic import Field
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from journey.errors import JourneyError
@@ -16,6 +17,10 @@ from journey.errors import JourneyError
 
 class InvalidDatabaseUrlError(JourneyError, ValueError):
     """JOURNEY_DATABASE_URL is neither sqlite:///PATH nor postgresql://..."""
+
+
+class InvalidSettingsError(JourneyError, ValueError):
+    """A JOURNEY_* setting (or the flag that overrides it) has a value it cannot take."""
 
 
 class Settings(BaseSettings):
@@ -27,11 +32,18 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = "localhost:9092"
     kafka_topic: str = "touchpoints"
     kafka_group: str = "journey-ingest"
-    kafka_security_protocol: str | None = None
-    kafka_sasl_mechanism: str | None = None
+    #: Kafka security, passed to kafka-python when set (deploy/README.md, "Kafka security")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] | None = None
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI"] | None = (
+        None
+    )
     kafka_sasl_username: str | None = None
-    kafka_sasl_password: str | None = None
+    kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: str | None = None
+    kafka_ssl_certfile: str | None = None  # the client certificate (mutual TLS)
+    kafka_ssl_keyfile: str | None = None
+    kafka_ssl_password: SecretStr | None = None  # of the key file
+    kafka_ssl_check_hostname: bool = True
     rules: str | None = None
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -44,6 +56,17 @@ class Settings(BaseSettings):
     @property
     def api_key_set(self) -> frozenset[str]:
         return frozenset(k.strip() for k in self.api_keys.split(",") if k.strip())
+
+
+def load_settings(**given: object) -> Settings:
+    """Settings from the environment, overridden by the values given (CLI flags); a bad value is an
+    InvalidSettingsError naming its JOURNEY_* variable (never echoing a secret)."""
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        name = "JOURNEY_" + "_".join(str(part) for part in first["loc"][:1]).upper()
+        raise InvalidSettingsError(f"{name}: {first['msg']}") from None
 
 
 def eventsourcing_env(database_url: str) -> dict[str, str]:
