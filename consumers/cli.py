@@ -11,14 +11,21 @@ from typing import Annotated
 import structlog
 import typer
 from eventsourcing.persistence import IntegrityError, InternalError, OperationalError
+from kafka.errors import KafkaError
 
 from consumers.producer import produce_file
-from consumers.touchpoint_consumer import TouchpointConsumer
+from consumers.touchpoint_consumer import TouchpointConsumer, any_listening
 from journey.cli import settings_for
 from journey.engine import Engine
+from journey.errors import JourneyError
 from journey.settings import Settings
 
 log = structlog.get_logger()
+
+
+class KafkaUnavailableError(JourneyError):
+    """The Kafka cluster cannot be reached (or refused the messages)."""
+
 
 OPEN_ATTEMPTS = 6
 
@@ -84,4 +91,11 @@ def produce(
 ) -> None:
     """Publish a JSONL file of touchpoints keyed by customer_id, as an upstream system would."""
     settings = settings_for(kafka_bootstrap=bootstrap_servers, kafka_topic=topic)
-    typer.echo(json.dumps({"sent": produce_file(file, settings), "topic": settings.kafka_topic}))
+    where = f"kafka_bootstrap: {settings.kafka_bootstrap}"
+    if not any_listening(settings.kafka_bootstrap):
+        raise KafkaUnavailableError(f"{where}: no bootstrap server accepts connections")
+    try:
+        sent = produce_file(file, settings)
+    except KafkaError as exc:
+        raise KafkaUnavailableError(f"{where}: {type(exc).__name__}: {exc}") from None
+    typer.echo(json.dumps({"sent": sent, "topic": settings.kafka_topic}))

@@ -188,3 +188,14 @@ def test_a_gaps_window_ending_before_it_starts_is_an_error(ingested: Path) -> No
 
     assert out.returncode == 2
     assert "to:" in out.stderr and "must be after from" in out.stderr
+
+
+def test_produce_to_an_unreachable_broker_is_a_clear_error(tmp_path: Path) -> None:
+    source = tmp_path / "one.jsonl"
+    source.write_text(touchpoint_json(visit(day(1), "revisit", customer="C-1")) + "\n")
+
+    out = run("produce", str(source), "--bootstrap-servers", "127.0.0.1:1", db=tmp_path / "x.db", check=False)
+
+    assert out.returncode == 2
+    assert "kafka_bootstrap: 127.0.0.1:1" in out.stderr
+    assert "Traceback" not in out.stderr
