@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kafka import KafkaConsumer, TopicPartition
@@ -14,6 +15,7 @@ from consumers.producer import produce_file
 from consumers.touchpoint_consumer import TouchpointConsumer, tracking_name
 from journey.demo_data import generate, write_jsonl
 from journey.engine import Engine
+from journey.settings import Settings
 from tests.integration.kafka.flows import kafka_settings, recorded_event_ids
 from tests.kafka_broker import KafkaBroker
 
@@ -73,14 +75,20 @@ def test_the_consumer_reconnects_after_a_broker_restart_and_loses_nothing(
     engine.close()
 
 
+def on_a_topic(broker: KafkaBroker, tmp_path: Path, name: str, data: list[dict[str, Any]]) -> Settings:
+    """Settings of a new topic holding the data set (and an SQLite store of its own)."""
+    source = tmp_path / f"{name}.jsonl"
+    write_jsonl(data, source)
+    settings = kafka_settings(broker, f"sqlite:///{tmp_path}/{name}.db", name, PARTITIONS)
+    produce_file(source, settings)
+    return settings
+
+
 def test_a_broker_outage_longer_than_idle_exit_is_not_idleness_while_messages_wait(
     kafka_broker: KafkaBroker, tmp_path: Path
 ) -> None:
     data = generate(customers=600, seed=6)
-    source = tmp_path / "all.jsonl"
-    write_jsonl(data, source)
-    settings = kafka_settings(kafka_broker, f"sqlite:///{tmp_path}/outage.db", "outage", PARTITIONS)
-    produce_file(source, settings)
+    settings = on_a_topic(kafka_broker, tmp_path, "outage", data)
     engine = Engine.open(settings)
     consumer = TouchpointConsumer(  # small fetches and batches: it is still reading when the broker goes
         engine,
@@ -111,10 +119,7 @@ def test_a_broker_outage_longer_than_idle_exit_is_not_idleness_while_messages_wa
 
 def test_idle_exit_0_reads_what_waits_then_stops(kafka_broker: KafkaBroker, tmp_path: Path) -> None:
     data = generate(customers=20, seed=8)
-    source = tmp_path / "few.jsonl"
-    write_jsonl(data, source)
-    settings = kafka_settings(kafka_broker, f"sqlite:///{tmp_path}/zero.db", "zero", PARTITIONS)
-    produce_file(source, settings)
+    settings = on_a_topic(kafka_broker, tmp_path, "zero", data)
     engine = Engine.open(settings)
 
     stats = TouchpointConsumer(engine, settings, idle_exit=0, handle_signals=False).run()
