@@ -10,6 +10,8 @@ replaces its keys' rows (and adjusts the summaries by the difference), so it is 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
 import signal
@@ -68,9 +70,14 @@ def write_groups(
     # touches the connections it inherits: it opens its own store. A worker that dies breaks the
     # pool (BrokenProcessPool raised here, the position unmoved) rather than hanging the catch-up.
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(parallel, mp_context=context, initializer=_open, initargs=(spec,)) as pool:
+    pool = ProcessPoolExecutor(parallel, mp_context=context, initializer=_open, initargs=(spec, os.getpid()))
+    try:
         for _ in pool.map(partial(_write_group, fresh=fresh), [list(g) for g in groups]):
             pass
+    except BaseException:  # e.g. Ctrl-C: the groups in hand are finished, the others dropped
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     recorder.write({}, tracking)
     return parallel
 
@@ -78,18 +85,34 @@ def write_groups(
 _worker: tuple[RowBuilder, ViewRecorder] | None = None
 
 
-def _open(spec: WorkerSpec) -> None:
+def _open(spec: WorkerSpec, parent: int) -> None:
     global _worker
     # a stop signal sent to the whole process group (Ctrl-C, systemd, timeout) is the projecting
-    # process's to act on, once the catch-up in hand is written: the workers finish their groups
+    # process's to act on, once the catch-up in hand is written: the workers finish their groups;
+    # and they do not outlive it (killed with -9, say), or they would wait on the pool forever
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with(parent)
     # the projecting process created the tables; PostgreSQL fails concurrent creations
     app = JourneyApplication(spec.database_url, pii_key=spec.pii_key, env={"CREATE_TABLE": "n"})
     recorder = open_view_recorder(
         app.factory, prefix=spec.prefix, tables=[p.table for p in PARTS], create=False
     )
     _worker = (RowBuilder(app, spec.rules), recorder)
+
+
+def _die_with(parent: int) -> None:
+    """Linux: SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG); elsewhere nothing."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the request took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _write_group(jobs: list[Job], fresh: bool) -> None:

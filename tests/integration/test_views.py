@@ -205,3 +205,28 @@ def test_views_of_other_rules_are_recomputed_with_the_rules_in_force(
         assert rebuild(engine.views, verify=True).identical
     finally:
         engine.close()
+
+
+def test_view_workers_do_not_outlive_a_rebuild_killed_with_sigkill(tmp_path: Path) -> None:
+    from journey.settings import Settings
+    from tests.processes import children_of
+
+    url = f"sqlite:///{tmp_path}/big.db"
+    engine = Engine.open(Settings(database_url=url, pii_key="test-key"))
+    engine.app.ingest([parse_touchpoint(tp) for tp in generate(seed=3, customers=2100)])
+    engine.close()
+    env = os.environ | {"JOURNEY_DATABASE_URL": url, "JOURNEY_VIEW_WORKERS": "2"}
+    rebuilding = subprocess.Popen([sys.executable, "-m", "journey.cli", "rebuild"], env=env)
+    deadline = time.monotonic() + 120
+    while len(children_of(rebuilding.pid)) < 2 and rebuilding.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    workers = children_of(rebuilding.pid)
+    assert len(workers) >= 2
+
+    rebuilding.kill()
+    rebuilding.wait(timeout=30)
+
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]

@@ -20,6 +20,7 @@ from journey.demo_data import generate, write_jsonl
 from journey.engine import Engine
 from journey.settings import Settings
 from tests.kafka_broker import KafkaBroker
+from tests.processes import children_of
 
 _topics = itertools.count(1)
 PII_KEY = "test-key"
@@ -152,16 +153,8 @@ class ConsumeProcess:
         return self.proc.returncode, (json.loads(lines[-1]) if lines else {})
 
     def children(self) -> list[int]:
-        """The pids of its child processes (e.g. view workers), from /proc."""
-        found = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue  # gone meanwhile
-            if int(fields[1]) == self.proc.pid:
-                found.append(int(stat.parent.name))
-        return found
+        """The pids of its child processes (e.g. view workers)."""
+        return children_of(self.proc.pid)
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
