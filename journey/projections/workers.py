@@ -15,11 +15,13 @@ import ctypes.util
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
+import structlog
 from eventsourcing.persistence import Tracking
 
 from journey.application import JourneyApplication
@@ -28,8 +30,29 @@ from journey.projections.rows import Job, RowBuilder
 from journey.projections.store import ViewRecorder, open_view_recorder
 from journey.rules import Rules
 
+log = structlog.get_logger()
+
 #: Fewer jobs than this are computed in the projecting process (a pool costs ~1 s to start).
 MIN_JOBS_PER_WORKER = 1000
+#: A long catch-up (a rebuild) says how far it is this often.
+PROGRESS_EVERY_S = 5.0
+
+
+class _Progress:
+    """Logs `views_progress` (customers and dealers written of all, per second) every few seconds."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.started = self._last = time.monotonic()
+
+    def add(self, jobs: int) -> None:
+        self.done += jobs
+        now = time.monotonic()
+        if now - self._last >= PROGRESS_EVERY_S:
+            self._last = now
+            rate = self.done / (now - self.started)
+            log.info("views_progress", written=self.done, of=self.total, per_s=round(rate, 1))
 
 
 @dataclass(frozen=True)
@@ -62,9 +85,11 @@ def write_groups(
     tables are empty and each key is in one group only, so rows are only inserted."""
     jobs = sum(len(g) for g in groups)
     parallel = min(workers, len(groups), jobs // max(1, min_jobs_per_worker))
+    progress = _Progress(jobs)
     if parallel < 2 or spec.database_url.endswith(":memory:"):
         for i, group in enumerate(groups):
             recorder.write(builder.changes_for(group), tracking if i == len(groups) - 1 else None, fresh)
+            progress.add(len(group))
         return 1
     # fork: spawn would re-run the caller's __main__ in every worker. A forked worker never
     # touches the connections it inherits: it opens its own store. A worker that dies breaks the
@@ -72,8 +97,8 @@ def write_groups(
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(parallel, mp_context=context, initializer=_open, initargs=(spec, os.getpid()))
     try:
-        for _ in pool.map(partial(_write_group, fresh=fresh), [list(g) for g in groups]):
-            pass
+        for written in pool.map(partial(_write_group, fresh=fresh), [list(g) for g in groups]):
+            progress.add(written)
     except BaseException:  # e.g. Ctrl-C: the groups in hand are finished, the others dropped
         pool.shutdown(wait=True, cancel_futures=True)
         raise
@@ -115,7 +140,8 @@ def _die_with(parent: int) -> None:
 _PR_SET_PDEATHSIG = 1
 
 
-def _write_group(jobs: list[Job], fresh: bool) -> None:
+def _write_group(jobs: list[Job], fresh: bool) -> int:
     assert _worker is not None, "worker not initialised"
     builder, recorder = _worker
     recorder.write(builder.changes_for(jobs), None, fresh)
+    return len(jobs)

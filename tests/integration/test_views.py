@@ -230,3 +230,30 @@ def test_view_workers_do_not_outlive_a_rebuild_killed_with_sigkill(tmp_path: Pat
     while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+
+
+def test_a_long_catch_up_says_how_far_it_is(
+    engine: Engine, data_set: list[AnyTouchpoint], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from journey.projections import workers
+
+    class Lines:  # a fake logger that keeps what it is told
+        def __init__(self) -> None:
+            self.lines: list[dict[str, object]] = []
+
+        def info(self, event: str, **fields: object) -> None:
+            self.lines.append({"event": event, **fields})
+
+    lines = Lines()
+    monkeypatch.setattr(workers, "log", lines)
+    monkeypatch.setattr(workers, "PROGRESS_EVERY_S", 0.0)  # after every group
+    engine.app.ingest(data_set)
+
+    engine.views.catch_up(chunk=50)
+
+    progress = [e for e in lines.lines if e["event"] == "views_progress"]
+    customers = len({tp.customer_id for tp in data_set if tp.customer_id})
+    dealers = len({tp.dealer_id for tp in data_set if tp.customer_id is None})
+    assert len(progress) > 1
+    assert [e["written"] for e in progress] == sorted({e["written"] for e in progress})  # it only grows
+    assert progress[-1]["written"] == progress[-1]["of"] == customers + dealers
