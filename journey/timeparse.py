@@ -1,10 +1,29 @@
-"""Instants given by users (CLI flags, query parameters): RFC 3339 with an offset, or a date."""
+"""Instants as text: RFC 3339 with an offset, the one reading of the touchpoint contract's
+instants (journey.touchpoints) and of users' (CLI flags, query parameters, which may also be a date)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 from journey.errors import JourneyError
+
+#: RFC 3339, section 5.6: "T", "t" or a space between date and time, any fraction, an offset.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?")
+
+
+def rfc3339(text: str) -> datetime:
+    """An RFC 3339 date-time with an offset (digits past the microsecond dropped); ValueError saying
+    what is wrong otherwise (datetime.fromisoformat alone also takes "10:15+0800", no seconds, ...)."""
+    shape = _RFC3339.fullmatch(text)
+    if shape is None:
+        raise ValueError("is not an RFC 3339 date-time (e.g. 2026-05-01T10:15:00+08:00)")
+    if shape["offset"] is None:
+        raise ValueError("needs an offset (e.g. Z or +08:00)")
+    try:
+        return datetime.fromisoformat(text.upper())  # 3.11 reads all of it but a lower-case t or z
+    except ValueError as exc:  # e.g. month 13, hour 25, offset +25:00
+        raise ValueError(f"is not a valid date-time ({exc})") from None
 
 
 class InvalidInstantError(JourneyError, ValueError):
@@ -17,14 +36,10 @@ def parse_instant(value: str, field: str) -> datetime:
     try:
         if len(text) == 10:
             return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInstantError(
-            f"{field}: {value!r} is not an RFC 3339 instant (e.g. 2026-06-01T00:00:00Z)"
-        ) from None
-    if parsed.tzinfo is None:
-        raise InvalidInstantError(f"{field}: {value!r} needs an offset (e.g. Z or +08:00)")
-    return parsed
+        return rfc3339(text)
+    except ValueError as exc:
+        reason = str(exc) if len(text) != 10 else "is not a YYYY-MM-DD date"
+        raise InvalidInstantError(f"{field}: {value!r} {reason}") from None
 
 
 def parse_month(value: str, field: str = "month") -> tuple[datetime, datetime]:

@@ -7,7 +7,6 @@ Models are frozen and forbid unknown fields; a failed validation raises
 from __future__ import annotations
 
 import json
-import re
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -29,6 +28,7 @@ from pydantic import (
 )
 
 from journey.errors import InvalidTouchpointError
+from journey.timeparse import rfc3339
 
 SCHEMA_VERSION = 1
 
@@ -87,35 +87,19 @@ SIGNAL_LEVEL: dict[str, str] = {
 ExplainedItem = Literal["features", "operation", "maintenance_schedule", "warranty"]
 EXPLAINED_ITEMS: tuple[ExplainedItem, ...] = ("features", "operation", "maintenance_schedule", "warranty")
 
-#: RFC 3339 date-time with an offset (section 5.6; "T", "t" or a space between date and time).
-_RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,6})\d*)?([Zz]|[+-]\d{2}:\d{2})")
-
-
 #: The validation context of a stored touchpoint: its instants were checked at ingest and are
 #: stored in the library's ISO form, so reading them back skips the check.
 STORED: dict[str, bool] = {"stored": True}
 
 
 def _rfc3339_text(value: Any, info: ValidationInfo) -> Any:
-    """A datetime given as text must be RFC 3339 with an offset (pydantic alone also takes e.g.
-    "2026-05-01T10:15+0800"); it is parsed here (digits past the microsecond dropped), other
-    inputs are left to the datetime validator."""
+    """A datetime given as text must be RFC 3339 with an offset (timeparse.rfc3339); other inputs
+    are left to the datetime validator."""
     if info.context is STORED:
         return value
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    if not isinstance(value, str):
-        return value
-    match = _RFC3339.fullmatch(value)
-    if match is None:
-        raise ValueError("must be an RFC 3339 date-time with an offset, e.g. 2026-05-01T10:15:00+08:00")
-    day, time, fraction, offset = match.groups()
-    try:
-        return datetime.fromisoformat(
-            f"{day}T{time}{'.' + fraction.ljust(6, '0') if fraction else ''}{'+00:00' if offset in 'Zz' else offset}"
-        )
-    except ValueError as exc:  # e.g. month 13, hour 25, offset +25:00
-        raise ValueError(f"not a valid date-time ({exc})") from None
+    return rfc3339(value) if isinstance(value, str) else value
 
 
 def _printable(value: str) -> str:
