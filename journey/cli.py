@@ -55,6 +55,16 @@ def engine_for(database_url: str | None, rules: str | None) -> Iterator[Engine]:
         engine.close()
 
 
+@contextmanager
+def dealer_views(database_url: str | None, rules: str | None, dealer: str) -> Iterator[Engine]:
+    """An engine with its views caught up, to read a dealer the store knows (a mistyped dealer_id
+    is an UnknownDealerError, not a report of zeros)."""
+    with engine_for(database_url, rules) as engine:
+        engine.views.catch_up()
+        engine.require_dealer(dealer)
+        yield engine
+
+
 def instant(value: str | None, field: str) -> datetime | None:
     return None if value is None else parse_instant(value, field)
 
@@ -116,9 +126,7 @@ def report(
     as_json: AsJson = False,
 ) -> None:
     """Leads per intent level, owners per retention status and the dealer's retention metrics."""
-    with engine_for(database_url, rules) as engine:
-        engine.views.catch_up()
-        engine.require_dealer(dealer)
+    with dealer_views(database_url, rules, dealer) as engine:
         result = engine.report(dealer, instant(as_of, "as_of"))
     emit(result, as_json, render_report(result))
 
@@ -174,9 +182,7 @@ def tasks(
     as_json: AsJson = False,
 ) -> None:
     """The policy work queue at an instant: follow-ups, callbacks, escalations, win-backs, reminders; overdue first."""
-    with engine_for(database_url, rules) as engine:
-        engine.views.catch_up()
-        engine.require_dealer(dealer)
+    with dealer_views(database_url, rules, dealer) as engine:
         result = engine.tasks(dealer, instant(as_of, "as_of"), overdue_only=overdue, limit=limit)
     emit(result, as_json, render_tasks(result))
 
@@ -190,9 +196,7 @@ def kpis(
     as_json: AsJson = False,
 ) -> None:
     """The callback KPIs of a dealer for a month: callback and survey success, complaint SLA, CSI."""
-    with engine_for(database_url, rules) as engine:
-        engine.views.catch_up()
-        engine.require_dealer(dealer)
+    with dealer_views(database_url, rules, dealer) as engine:
         result = engine.kpis(dealer, month)
     emit(result, as_json, render_kpis(result))
 
@@ -215,9 +219,7 @@ def gaps(
     start = instant(from_, "from") or end - timedelta(days=90)
     if end <= start:
         raise InvalidInstantError(f"to: {utc(end)} must be after from ({utc(start)})")
-    with engine_for(database_url, rules) as engine:
-        engine.views.catch_up()
-        engine.require_dealer(dealer)
+    with dealer_views(database_url, rules, dealer) as engine:
         result = engine.gaps(dealer, start, end)
     emit(result, as_json, render_gaps(result))
 

@@ -153,13 +153,9 @@ class Engine:
         )
         return [str(r[0]) for r in rows]
 
-    def knows_dealer(self, dealer_id: str) -> bool:
-        """Whether the store holds a touchpoint of the dealer (a customer's, or its own)."""
-        return dealer_id in self.dealers() or bool(self.app.dealer_history(dealer_id))
-
     def require_dealer(self, dealer_id: str) -> None:
-        """UnknownDealerError unless the store knows the dealer (a mistyped id is an error, not zeros)."""
-        if not self.knows_dealer(dealer_id):
+        """UnknownDealerError unless the store holds a touchpoint of the dealer (a customer's, or its own)."""
+        if dealer_id not in self.dealers() and not self.app.dealer_history(dealer_id):
             raise UnknownDealerError(f"dealer_id: no touchpoint recorded for {dealer_id!r}")
 
     def tasks(
