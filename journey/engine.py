@@ -141,7 +141,7 @@ class Engine:
         """Dealer figures at T from the customer-state intervals (a range look-up)."""
         at = as_of or now()
         rows = report_counts(self.views.recorder, dealer_id, micros(at))
-        return dealer_report(dealer_id, at, rows, self.views.built_with() or self.rules.label)
+        return dealer_report(dealer_id, at, rows, self.views.rules_version)
 
     def dealers(self) -> list[str]:
         """The dealers that have (or had) customers in the views, sorted: one index probe per dealer
@@ -179,7 +179,7 @@ class Engine:
             "limit": limit,
             "offset": offset,
             "tasks": [task_json(t, at) for t in found],
-            "rules_version": self.views.built_with() or self.rules.label,
+            "rules_version": self.views.rules_version,
         }
 
     def kpis(self, dealer_id: str, month: str) -> dict[str, Any]:

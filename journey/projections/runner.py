@@ -102,8 +102,9 @@ class Views:
         interrupted run included: then every key is written once, into no rows, so its rows
         are only inserted (no look-up of stored rows, no deletion).
         """
-        if not self.recorder.bulk and self.built_with() not in (None, self.rules.label):
-            return self._rebuild_for_new_rules()
+        stored = None if self.recorder.bulk else self.built_with()
+        if stored not in (None, self.rules.label):
+            return self._rebuild_for_new_rules(stored)
         with self.lock():
             return self._catch_up(chunk, stop)
 
@@ -116,13 +117,19 @@ class Views:
                 return str(rows[0][0])
         return None
 
-    def _rebuild_for_new_rules(self) -> int:
+    @property
+    def rules_version(self) -> str:
+        """What the views say decided them: the label of the rules their rows were computed with
+        (of the rules in force while there are none)."""
+        return self.built_with() or self.rules.label
+
+    def _rebuild_for_new_rules(self, stored: str | None) -> int:
         """The rules changed since the views were computed: every customer's rows are recomputed
         with the new ones (rebuilt into fresh tables and swapped in atomically, so readers see the
         old views or the new, never a mix), and the views say so in their rules column."""
         from journey.rebuild import rebuild  # rebuild is built on Views
 
-        log.warning("views_rules_changed", stored=self.built_with(), rules=self.rules.label)
+        log.warning("views_rules_changed", stored=stored, rules=self.rules.label)
         return rebuild(self, verify=False).notifications
 
     def _catch_up(self, chunk: int, stop: int | None) -> int:
