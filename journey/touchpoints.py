@@ -253,6 +253,13 @@ class ComplaintResolvedData(_Strict):
     satisfied: bool
 
 
+#: The fields a survey of each kind requires (CONTRACT.md: csi_score for csi, both score sets for servqual).
+_REQUIRED_BY_KIND: dict[Any, tuple[str, ...]] = {
+    "csi": ("csi_score",),
+    "servqual": ("expectations", "perceptions"),
+}
+
+
 class SurveyData(_Strict):
     kind: Literal["csi", "servqual"]
     csi_score: Annotated[float, Field(ge=0, le=100)] | None = Field(default=None, validate_default=True)
@@ -269,12 +276,6 @@ class SurveyData(_Strict):
         if value is None and info.field_name in _REQUIRED_BY_KIND.get(kind, ()):
             raise ValueError(f"required for a {kind} survey")
         return value
-
-
-_REQUIRED_BY_KIND: dict[Any, tuple[str, ...]] = {
-    "csi": ("csi_score",),
-    "servqual": ("expectations", "perceptions"),
-}
 
 
 # ---------------------------------------------------------------- dealer payloads
