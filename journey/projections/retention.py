@@ -13,6 +13,8 @@ DOMAIN.md made here:
   when T is strictly past complaint + hours. A callback without complaint_id counts for
   every open complaint of the customer; a late callback does not clear the flag.
 - usage is the latest customer_registered that states one.
+- decided_by names the touchpoints behind the status and the flags, the most recent delivery
+  (car_age_segment) and the customer_registered that gave the usage.
 - Calendar months for the warranty are counted in the delivery's own UTC offset, the day
   clamped to the month's end (Jan 31 + 1 month = Feb 28/29).
 """
@@ -202,8 +204,9 @@ class RetentionTimeline:
         last = self._last_service(k)
         status, status_ids = self._status(k, last, at)
         flags = self._flags(k, at)
-        decided = set(status_ids).union(*flags.values())
         usage = self.usages.last(k)
+        car = self.deliveries.last(k)  # the most recent delivery decides the car's age segment
+        decided = set(status_ids).union(*flags.values(), (tp.event_id for tp in (usage, car) if tp))
         return RetentionView(
             status=status,
             days_since_last_service=None if last is None else whole_days(last.occurred_at, at),

@@ -27,7 +27,7 @@ TICK = timedelta(microseconds=1)
 
 def test_customer_without_delivery_or_maintenance_is_a_prospect() -> None:
     # given
-    tps = [registered(day(0), "private"), visit(day(1), "revisit")]
+    tps = [registration := registered(day(0), "private"), visit(day(1), "revisit")]
 
     # when
     view = retention_at(tps, day(2))
@@ -35,7 +35,7 @@ def test_customer_without_delivery_or_maintenance_is_a_prospect() -> None:
     # then
     assert view.status == "prospect"
     assert (view.days_since_last_service, view.last_service_at, view.car_age_segment) == (None, None, None)
-    assert view.decided_by == ()
+    assert view.decided_by == (registration.event_id,)  # it decides the usage
 
 
 def test_owner_served_within_180_days_without_loyalty_is_an_opportunity() -> None:
@@ -65,14 +65,27 @@ def test_owner_with_two_maintenances_in_a_year_and_a_year_of_tenure_is_loyal() -
 
 def test_owner_unserved_for_more_than_180_days_is_marginal() -> None:
     # given
-    last = maintenance(day(0))
+    handed_over, last = delivery(day(-100)), maintenance(day(0))
 
     # when
-    view = retention_at([delivery(day(-100)), last], day(250))
+    view = retention_at([handed_over, last], day(250))
 
     # then
     assert view.status == "marginal"
-    assert view.decided_by == (last.event_id,)
+    assert view.decided_by == (handed_over.event_id, last.event_id)  # the car's age, the status
+
+
+def test_decided_by_names_the_delivery_of_the_car_age_and_the_registration_of_the_usage() -> None:
+    # given: a first car, the registration, a second car, a maintenance deciding the status
+    first, registration = delivery(day(0)), registered(day(1), "commercial")
+    second, serviced = delivery(day(400)), maintenance(day(700))
+
+    # when
+    view = retention_at([first, registration, second, serviced], day(1000))
+
+    # then: the most recent delivery decides car_age_segment, the registration usage
+    assert (view.status, view.car_age_segment, view.usage) == ("marginal", "in_warranty", "commercial")
+    assert view.decided_by == (registration.event_id, second.event_id, serviced.event_id)
 
 
 def test_owner_unserved_for_more_than_365_days_is_lost() -> None:
