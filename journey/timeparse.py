@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
 from journey.errors import JourneyError
+
+D = TypeVar("D", date, datetime)
+
+#: The years an instant or a date may fall in: the rules add up to decades to an instant (windows,
+#: warranties, car age), which must stay a datetime; a placeholder such as 9999-12-31 is refused.
+YEARS = range(1900, 2200)
 
 #: RFC 3339, section 5.6: "T", "t" or a space between date and time, any fraction, an offset.
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?")
@@ -21,9 +28,17 @@ def rfc3339(text: str) -> datetime:
     if shape["offset"] is None:
         raise ValueError("needs an offset (e.g. Z or +08:00)")
     try:
-        return datetime.fromisoformat(text.upper())  # 3.11 reads all of it but a lower-case t or z
+        at = datetime.fromisoformat(text.upper())  # 3.11 reads all of it but a lower-case t or z
     except ValueError as exc:  # e.g. month 13, hour 25, offset +25:00
         raise ValueError(f"is not a valid date-time ({exc})") from None
+    return supported(at)
+
+
+def supported(day: D) -> D:
+    """The date or instant itself when its year is in YEARS; ValueError otherwise."""
+    if day.year not in YEARS:
+        raise ValueError(f"is outside the supported years {YEARS.start}..{YEARS.stop - 1}")
+    return day
 
 
 class InvalidInstantError(JourneyError, ValueError):
@@ -35,11 +50,18 @@ def parse_instant(value: str, field: str) -> datetime:
     text = value.strip()
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), datetime.min.time(), tzinfo=UTC)
+            day = supported(_day(text))
+            return datetime.combine(day, datetime.min.time(), tzinfo=UTC)
         return rfc3339(text)
     except ValueError as exc:
-        reason = str(exc) if len(text) != 10 else "is not a YYYY-MM-DD date"
-        raise InvalidInstantError(f"{field}: {value!r} {reason}") from None
+        raise InvalidInstantError(f"{field}: {value!r} {exc}") from None
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError("is not a YYYY-MM-DD date") from None
 
 
 def parse_month(value: str, field: str = "month") -> tuple[datetime, datetime]:
@@ -49,5 +71,9 @@ def parse_month(value: str, field: str = "month") -> tuple[datetime, datetime]:
         start = datetime(year, month, 1, tzinfo=UTC)
     except ValueError:
         raise InvalidInstantError(f"{field}: {value!r} is not a month (YYYY-MM)") from None
+    try:
+        supported(start)
+    except ValueError as exc:
+        raise InvalidInstantError(f"{field}: {value!r} {exc}") from None
     end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
     return start, end

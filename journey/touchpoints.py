@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from journey.errors import InvalidTouchpointError
-from journey.timeparse import rfc3339
+from journey.timeparse import rfc3339, supported
 
 SCHEMA_VERSION = 1
 
@@ -99,7 +99,9 @@ def _rfc3339_text(value: Any, info: ValidationInfo) -> Any:
         return value
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    return rfc3339(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        return rfc3339(value)
+    return supported(value) if isinstance(value, datetime) else value
 
 
 def _printable(value: str) -> str:
@@ -110,6 +112,8 @@ def _printable(value: str) -> str:
 
 #: An instant: RFC 3339 with an offset (CONTRACT.md: occurred_at and every datetime inside data).
 Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
+#: A date (YYYY-MM-DD) in the supported years.
+Day = Annotated[date, AfterValidator(supported)]
 Text64 = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 EventId = Annotated[
@@ -196,7 +200,7 @@ class TestDriveData(_Strict):
 class OrderPlacedData(_Strict):
     model: Text64
     price: Amount
-    promised_delivery_date: date | None = None
+    promised_delivery_date: Day | None = None
 
     @field_validator("price", mode="before")
     @classmethod
@@ -212,7 +216,7 @@ class LeadLostData(_Strict):
 class DeliveryData(_Strict):
     vin: Vin
     model: Text64
-    promised_date: date | None = None
+    promised_date: Day | None = None
     explained_items: tuple[ExplainedItem, ...] = ()
     warranty_months: Annotated[int, Field(ge=0, le=240)] = 36
 

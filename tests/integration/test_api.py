@@ -183,6 +183,9 @@ def test_dealers_and_the_csi_trend_feed_the_dashboard(store: Store) -> None:
         ("/dealers/{dealer}/gaps?from=2026-01-01&to=2025-01-01", "to"),
         ("/dealers/{dealer}/tasks?limit=0", "limit"),
         ("/dealers/{dealer}/kpis?month=May", "month"),
+        ("/dealers/{dealer}/kpis?month=9999-12", "month"),
+        ("/customers/{customer}?as_of=0001-01-01T00:00:00%2B05:00", "as_of"),
+        ("/dealers/{dealer}/report?as_of=9999-12-31T23:00:00-12:00", "as_of"),
     ],
 )
 def test_a_bad_parameter_answers_422_naming_it(store: Store, url: str, parameter: str) -> None:

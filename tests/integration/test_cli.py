@@ -94,6 +94,14 @@ def test_a_bad_instant_names_the_flag(ingested: Path) -> None:
     assert "as_of" in out.stderr
 
 
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-12:00", "1899-12-31"])
+def test_an_instant_outside_the_supported_years_is_refused_naming_the_flag(ingested: Path, at: str) -> None:
+    out = run("customer", "C-9", "--as-of", at, db=ingested, check=False)
+
+    assert out.returncode == 2
+    assert "as_of" in out.stderr and "supported years" in out.stderr and "Traceback" not in out.stderr
+
+
 def test_replay_and_rebuild_verify(ingested: Path) -> None:
     replay = json.loads(
         run("replay", "--customer", "C-9", "--as-of", day(400).isoformat(), "--json", db=ingested).stdout

@@ -100,6 +100,11 @@ def test_a_test_drive_signal_list_defaults_to_empty() -> None:
         ({"event_id": "dms\u200bx"}, "event_id"),  # nor a zero-width space
         ({"schema_version": 2}, "schema_version"),
         ({"extra": 1}, "extra"),
+        # the rules add decades to an instant: a placeholder year would break every view later
+        ({"occurred_at": "9999-06-01T00:00:00Z"}, "occurred_at"),
+        ({"occurred_at": "0001-01-01T00:00:00+01:00"}, "occurred_at"),
+        ({"occurred_at": "1899-12-31T23:59:59Z"}, "occurred_at"),
+        ({"occurred_at": "2200-01-01T00:00:00Z"}, "occurred_at"),
     ],
 )
 def test_a_broken_envelope_is_rejected_naming_the_field(mutation: dict[str, Any], field: str) -> None:
@@ -124,6 +129,9 @@ def test_a_broken_envelope_is_rejected_naming_the_field(mutation: dict[str, Any]
         ("maintenance", {"ready_at": "2026-05-01T16:00:00"}, "data.ready_at"),
         ("order_placed", {"price": "a lot"}, "data.price"),
         ("order_placed", {"promised_delivery_date": "01/06/2026"}, "data.promised_delivery_date"),
+        ("order_placed", {"promised_delivery_date": "9999-12-31"}, "data.promised_delivery_date"),
+        ("delivery", {"promised_date": "9999-12-31"}, "data.promised_date"),
+        ("maintenance", {"ready_at": "9999-12-31T23:59:59-12:00"}, "data.ready_at"),
         ("callback", {"reached": "yes"}, "data.reached"),
         ("callback", {"channel": "pigeon"}, "data.channel"),
         ("complaint", {"severity": "apocalyptic"}, "data.severity"),

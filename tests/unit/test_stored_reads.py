@@ -79,7 +79,10 @@ def assert_every_read_identical(app: JourneyApplication, touchpoints: Sequence[A
 text = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=64)  # any unicode
 long_text = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=256)
 offsets = st.integers(-(23 * 60 + 59), 23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m)))
-instants = st.datetimes(datetime(1900, 1, 1), datetime(2200, 1, 1), timezones=offsets | st.just(UTC))
+instants = st.datetimes(
+    datetime(1900, 1, 1), datetime(2199, 12, 31, 23, 59, 59), timezones=offsets | st.just(UTC)
+)
+days = st.dates(date(1900, 1, 1), date(2199, 12, 31))
 decimals = st.decimals(min_value=0, max_value=10**12, allow_nan=False, allow_infinity=False)
 scores = st.fixed_dictionaries(
     {d: st.floats(1, 7) for d in ("reliability", "responsiveness", "assurance", "empathy", "tangibles")}
@@ -121,7 +124,7 @@ payloads: st.SearchStrategy[tuple[str, dict[str, Any]]] = st.one_of(
         st.just("order_placed"),
         st.fixed_dictionaries(
             {"model": text, "price": decimals.map(str) | st.integers(0, 10**9)},
-            optional={"promised_delivery_date": maybe(st.dates())},
+            optional={"promised_delivery_date": maybe(days)},
         ),
     ),
     st.tuples(
