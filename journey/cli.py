@@ -210,17 +210,24 @@ def gaps(
     to: Annotated[
         str | None, typer.Option("--to", help="RFC 3339 instant or date (excluded); default now")
     ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="what was known by this instant (callbacks after --to count); default now"
+        ),
+    ] = None,
     database_url: DatabaseUrl = None,
     rules: RulesFile = None,
     as_json: AsJson = False,
 ) -> None:
     """The five service-quality gaps per SERVQUAL dimension over touchpoints in [from, to)."""
-    end = instant(to, "to") or datetime.now(UTC)
+    now = datetime.now(UTC)
+    end = instant(to, "to") or now
     start = instant(from_, "from") or end - timedelta(days=90)
     if end <= start:
         raise InvalidInstantError(f"to: {utc(end)} must be after from ({utc(start)})")
     with dealer_views(database_url, rules, dealer) as engine:
-        result = engine.gaps(dealer, start, end)
+        result = engine.gaps(dealer, start, end, instant(as_of, "as_of") or now)
     emit(result, as_json, render_gaps(result))
 
 

@@ -196,11 +196,15 @@ class Engine:
         period = {"dealer_id": dealer_id, "month": month, "from": utc(start), "to": utc(end)}
         return {**period, **figures, "rules_version": self.rules.label}
 
-    def gaps(self, dealer_id: str, from_: datetime, to: datetime) -> dict[str, Any]:
-        """The dealer's five gaps over touchpoints with occurred_at in [from, to) (DOMAIN.md, "Service
-        quality"): its fact rows in the window (a range look-up) aggregated by the pure service_gaps.gaps."""
+    def gaps(
+        self, dealer_id: str, from_: datetime, to: datetime, as_of: datetime | None = None
+    ) -> dict[str, Any]:
+        """The dealer's five gaps over touchpoints with occurred_at in [from, to) as of T (default
+        now; DOMAIN.md, "Service quality"): its fact rows in the window (a range look-up) aggregated
+        by the pure service_gaps.gaps."""
+        at = as_of or datetime.now(UTC)
         facts = facts_in_window(self.views.recorder, dealer_id, from_, to)
-        return service_gaps(facts, dealer_id, from_, to, self.rules)
+        return service_gaps(facts, dealer_id, from_, to, self.rules, as_of=at)
 
 
 def dealer_report(

@@ -123,7 +123,7 @@ def render_gaps(g: dict[str, Any]) -> str:
 
     gaps = ("gap1", "gap2", "gap3", "gap4", "gap5")
     lines = [
-        f"Service-quality gaps of {g['dealer_id']}, touchpoints in [{g['from']}, {g['to']})",
+        f"Service-quality gaps of {g['dealer_id']}, touchpoints in [{g['from']}, {g['to']}) as of {g['as_of']}",
         f"  {'dimension':<15}" + "".join(f"{name:>15}" for name in gaps) + "   (value (n))",
     ]
     for dim, figures in g["dimensions"].items():

@@ -52,7 +52,7 @@ def csi_trend(engine: Engine, dealer_id: str, at: datetime, months: int = 12) ->
     rows = []
     target: float = engine.rules.policies.csi_target
     for start, end in zip(starts, ends, strict=True):
-        csi = engine.gaps(dealer_id, start, min(end, at))["csi_mean"]
+        csi = engine.gaps(dealer_id, start, min(end, at), as_of=at)["csi_mean"]
         target = csi.get("target", target)
         rows.append(
             {"month": start.strftime("%Y-%m"), "csi_mean": csi["value"], "n": csi["n"], "met": csi["met"]}

@@ -77,11 +77,11 @@ def report(engine: EngineDep, dealer_id: Dealer, as_of: AsOf = None) -> JSON:
 
 
 @dealers.get("/{dealer_id}/gaps", summary="gap1..gap5 per SERVQUAL dimension over [from, to)")
-def gaps(engine: EngineDep, dealer_id: Dealer, from_: From, to: To) -> JSON:
+def gaps(engine: EngineDep, dealer_id: Dealer, from_: From, to: To, as_of: AsOf = None) -> JSON:
     start, end = required_instant(from_, "from"), required_instant(to, "to")
     if end <= start:
         raise InvalidParameterError("to", f"{to!r} must be after from ({from_!r})")
-    return engine.gaps(dealer_id, start, end)
+    return engine.gaps(dealer_id, start, end, instant(as_of, "as_of"))
 
 
 @dealers.get("/{dealer_id}/tasks", summary="The work queue at an instant, overdue first (paginated)")

@@ -42,10 +42,13 @@ Readings of DOMAIN.md made here:
 
 Time: every fact is placed by its measured touchpoint's occurred_at. An SLA's outcome may
 depend on a later callback, so an SLA fact records its ``deadline`` and ``settled_at`` (the
-meeting callback's instant when met, else the deadline). ``gaps`` counts an SLA fact only when
-settled before ``to`` (met by a callback before ``to``, or missed with its deadline before
-``to``); an unsettled one is reported as ``pending``. So ``gaps`` over [from, to) is a pure
-function of the touchpoints with occurred_at < to, whatever arrives later.
+meeting callback's instant when met, else the deadline). ``gaps`` as of T measures the
+touchpoints in [from, to) that occurred by T and counts an SLA fact only when settled by T (met
+by a callback at or before T, or missed with its deadline at or before T); an unsettled one is
+reported as ``pending``. So a maintenance on the last day of March is measured in March's gaps,
+pending while its callback may still come and settled once T is past its deadline; and ``gaps``
+as of T is a pure function of the touchpoints with occurred_at <= T, whatever arrives later.
+Without T, the window is read as of just before ``to``.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ from journey.projections.complaints import (
     complaint_episodes,
     is_reached_complaint_callback,
 )
-from journey.projections.history import History, history
+from journey.projections.history import TICK, History, history
 from journey.projections.standards import StandardsLookup
 from journey.rules import DEFAULT_RULES, Rules
 from journey.touchpoints import (
@@ -135,9 +138,9 @@ class Fact:
     deadline: datetime | None = None
     settled_at: datetime | None = None
 
-    def settled_before(self, to: datetime) -> bool:
-        """Whether the touchpoints before ``to`` decide this fact."""
-        return self.settled_at is None or self.settled_at < to
+    def settled_by(self, at: datetime) -> bool:
+        """Whether the touchpoints with occurred_at <= at decide this fact."""
+        return self.settled_at is None or self.settled_at <= at
 
 
 # ---------------------------------------------------------------- facts of a customer
@@ -340,21 +343,31 @@ def dealer_facts(dealer_touchpoints: Iterable[AnyTouchpoint], rules: Rules = DEF
 
 
 def gaps(
-    facts: Iterable[Fact], dealer_id: str, from_: datetime, to: datetime, rules: Rules = DEFAULT_RULES
+    facts: Iterable[Fact],
+    dealer_id: str,
+    from_: datetime,
+    to: datetime,
+    rules: Rules = DEFAULT_RULES,
+    as_of: datetime | None = None,
 ) -> dict[str, Any]:
-    """DOMAIN.md's five gaps of a dealer over touchpoints with occurred_at in [from, to): gap1..gap5
-    per dimension (gap3 with its metrics, gap4 with its promises), csi_mean against the target
-    and the servqual scores. Every figure has ``n``; one without data is null."""
-    mine = [f for f in facts if f.dealer_id == dealer_id and from_ <= f.occurred_at < to]
-    counted = [f for f in mine if f.settled_before(to)]
+    """DOMAIN.md's five gaps of a dealer over touchpoints with occurred_at in [from, to), as of
+    T (default: just before ``to``): gap1..gap5 per dimension (gap3 with its metrics, gap4 with
+    its promises), csi_mean against the target and the servqual scores. Every figure has ``n``;
+    one without data is null."""
+    at = to - TICK if as_of is None else as_of
+    mine = [
+        f for f in facts if f.dealer_id == dealer_id and from_ <= f.occurred_at < to and f.occurred_at <= at
+    ]
+    counted = [f for f in mine if f.settled_by(at)]
     by_kind: dict[str, list[Fact]] = {}
     for f in counted:
         by_kind.setdefault(f.kind, []).append(f)
-    pending = [f for f in mine if not f.settled_before(to)]
+    pending = [f for f in mine if not f.settled_by(at)]
     return {
         "dealer_id": dealer_id,
         "from": _utc(from_),
         "to": _utc(to),
+        "as_of": _utc(at),
         "dimensions": {d: _dimension(d, by_kind, pending) for d in DIMENSIONS},
         "csi_mean": csi_mean(by_kind.get(CSI, []), rules.policies.csi_target),
         "servqual_score": {

@@ -122,12 +122,14 @@ def test_report_answers_the_engines_report(store: Store) -> None:
 def test_gaps_answers_the_engines_gaps_over_the_window(store: Store) -> None:
     start = store.as_of - timedelta(days=365)
 
+    end, known = store.as_of - timedelta(days=30), store.as_of
+
     response = store.client.get(
-        f"/dealers/{store.dealer}/gaps", params={"from": q(start), "to": q(store.as_of)}
+        f"/dealers/{store.dealer}/gaps", params={"from": q(start), "to": q(end), "as_of": q(known)}
     )
 
     assert response.status_code == 200
-    assert response.json() == body(store.engine.gaps(store.dealer, start, store.as_of))
+    assert response.json() == body(store.engine.gaps(store.dealer, start, end, known))
 
 
 def test_tasks_are_paginated_pages_of_the_engines_queue(store: Store) -> None:
@@ -164,7 +166,7 @@ def test_dealers_and_the_csi_trend_feed_the_dashboard(store: Store) -> None:
     assert trend["months"][-1]["month"] == store.as_of.strftime("%Y-%m")
     assert (
         trend["months"][-1]["csi_mean"]
-        == store.engine.gaps(store.dealer, month_start, store.as_of)["csi_mean"]["value"]
+        == store.engine.gaps(store.dealer, month_start, store.as_of, store.as_of)["csi_mean"]["value"]
     )
 
 
@@ -202,7 +204,7 @@ def test_an_unencoded_plus_offset_answers_as_the_encoded_one_when_it_arrives_as_
     routes = [
         (f"/customers/{store.customer}", {"as_of": at.isoformat(), "known_at": known.isoformat()}),
         (f"/customers/{store.customer}/history", {"as_of": at.isoformat()}),
-        (f"/dealers/{store.dealer}/gaps", {"from": start, "to": end}),
+        (f"/dealers/{store.dealer}/gaps", {"from": start, "to": end, "as_of": end}),
     ]
 
     for path, params in routes:

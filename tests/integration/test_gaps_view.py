@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from journey.demo_data import generate
 from journey.engine import Engine
+from journey.projections.history import TICK
 from journey.projections.service_gaps import Fact, customer_facts, dealer_facts, gaps
 from journey.projections.standards import standards_lookup
 from journey.rebuild import rebuild
@@ -31,6 +32,8 @@ WINDOWS = [
     (datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 6, 1, tzinfo=UTC)),
     (datetime(2025, 6, 1, 12, 30, tzinfo=UTC), datetime(2025, 6, 8, 7, tzinfo=UTC)),
 ]
+#: After every touchpoint of the data set.
+LATER = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 def facts_of(touchpoints: Iterable[AnyTouchpoint], rules: Rules) -> list[Fact]:
@@ -67,12 +70,13 @@ def test_gaps_from_the_view_equal_the_pure_gaps_of_the_touchpoints(
     dealers = sorted({tp.dealer_id for tp in data_set})
 
     for dealer, (start, end) in itertools.product(dealers, WINDOWS):
-        # when
-        from_view = engine.gaps(dealer, start, end)
+        for at in (end - TICK, end + timedelta(days=10), LATER):
+            # when
+            from_view = engine.gaps(dealer, start, end, at)
 
-        # then
-        assert from_view == gaps(facts, dealer, start, end, engine.rules)
-    whole = engine.gaps(dealers[0], *WINDOWS[0])
+            # then
+            assert from_view == gaps(facts, dealer, start, end, engine.rules, as_of=at)
+    whole = engine.gaps(dealers[0], *WINDOWS[0], LATER)
     assert whole["dimensions"]["responsiveness"]["gap3"]["n"] > 50
     assert whole["servqual_score"]["weighted"]["n"] > 0
     assert rebuild(engine.views, verify=True).identical
@@ -132,9 +136,14 @@ def journey_template(n: int, dealer: str) -> list[AnyTouchpoint]:
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 2**32 - 1), batch=st.integers(1, 20), cut=st.integers(1, 30))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    batch=st.integers(1, 20),
+    cut=st.integers(1, 30),
+    hours=st.integers(-24 * 30, 24 * 30),
+)
 def test_gaps_do_not_depend_on_arrival_order_or_duplicates(
-    engine: Engine, seed: int, batch: int, cut: int
+    engine: Engine, seed: int, batch: int, cut: int, hours: int
 ) -> None:
     # given: a fresh dealer per example, its touchpoints shuffled, duplicated and split into batches
     n = next(_examples)
@@ -142,14 +151,39 @@ def test_gaps_do_not_depend_on_arrival_order_or_duplicates(
     tps = journey_template(n, dealer)
     ingest_shuffled(engine, tps, random.Random(seed), batch)
     from_, to = b.day(-1), b.day(cut)
+    at = to + timedelta(hours=hours)  # as of before or after the window's end
 
     # when
-    from_view = engine.gaps(dealer, from_, to)
+    from_view = engine.gaps(dealer, from_, to, at)
 
-    # then
-    assert from_view == gaps(facts_of(tps, engine.rules), dealer, from_, to, engine.rules)
-    known = [tp for tp in tps if tp.occurred_at < to]
-    assert from_view == gaps(facts_of(known, engine.rules), dealer, from_, to, engine.rules)
+    # then: a function of the touchpoints that occurred by T only
+    assert from_view == gaps(facts_of(tps, engine.rules), dealer, from_, to, engine.rules, as_of=at)
+    known = [tp for tp in tps if tp.occurred_at <= at]
+    assert from_view == gaps(facts_of(known, engine.rules), dealer, from_, to, engine.rules, as_of=at)
+
+
+def test_a_touchpoint_at_the_end_of_the_window_is_measured_once_its_callback_is_known(engine: Engine) -> None:
+    # given: a maintenance on the window's last day, called back on the next day
+    kw: dict[str, Any] = {"customer": "C-edge", "dealer": "D-edge"}
+    engine.app.ingest(
+        [b.maintenance(b.day(29, hours=8), **kw), b.callback(b.day(30, hours=8), reason="post_service", **kw)]
+    )
+    engine.views.catch_up()
+    window = (b.day(0), b.day(30))
+
+    # when
+    def post_service(at: datetime) -> dict[str, Any]:
+        metrics = engine.gaps("D-edge", *window, at)["dimensions"]["responsiveness"]["gap3"]["metrics"]
+        return {k: metrics["post_service_callback"][k] for k in ("met", "total", "pending")}
+
+    # then: pending while the callback may still come, measured in its own window once it came
+    assert post_service(b.day(30) - TICK) == {"met": 0, "total": 0, "pending": 1}
+    assert post_service(b.day(30, hours=8)) == {"met": 1, "total": 1, "pending": 0}
+    assert post_service(b.day(60)) == {"met": 1, "total": 1, "pending": 0}
+    assert (
+        engine.gaps("D-edge", b.day(30), b.day(60), b.day(60))["dimensions"]["responsiveness"]["gap3"]["n"]
+        == 0
+    )
 
 
 def test_journey_gaps_prints_the_json_of_engine_gaps(engine: Engine, database_url: str) -> None:
@@ -158,7 +192,14 @@ def test_journey_gaps_prints_the_json_of_engine_gaps(engine: Engine, database_ur
     engine.app.ingest(journey_template(0, dealer))
     engine.views.catch_up()
     env = os.environ | {"JOURNEY_DATABASE_URL": database_url, "JOURNEY_PII_KEY": "test-key"}
-    window = ["--from", b.day(-1).isoformat(), "--to", (b.day(0) + timedelta(days=40)).isoformat()]
+    window = [
+        "--from",
+        b.day(-1).isoformat(),
+        "--to",
+        b.day(40).isoformat(),
+        "--as-of",
+        b.day(50).isoformat(),
+    ]
 
     # when
     out = subprocess.run(
@@ -171,5 +212,5 @@ def test_journey_gaps_prints_the_json_of_engine_gaps(engine: Engine, database_ur
     )  # fmt: skip
 
     # then
-    assert json.loads(out.stdout) == engine.gaps(dealer, b.day(-1), b.day(40))
+    assert json.loads(out.stdout) == engine.gaps(dealer, b.day(-1), b.day(40), b.day(50))
     assert "complaint_callback" in text.stdout and "servqual score" in text.stdout

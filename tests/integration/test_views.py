@@ -111,7 +111,7 @@ def test_a_rebuild_made_live_answers_as_before_and_keeps_following_the_store(
         return [
             *(engine.report(d, at) for d in dealers for at in INSTANTS),
             *(engine.tasks(d, at) for d in dealers for at in INSTANTS[:5]),
-            *(engine.gaps(d, *window) for d in dealers),
+            *(engine.gaps(d, *window, as_of=INSTANTS[5]) for d in dealers),
         ]
 
     before = answers()
