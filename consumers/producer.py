@@ -16,6 +16,7 @@ import structlog
 from kafka import KafkaProducer
 
 from consumers.kafka_config import producer_config
+from journey.ingest import jsonl_lines
 from journey.settings import Settings
 from journey.touchpoints import DEALER_TYPES
 
@@ -39,10 +40,8 @@ def message_key(line: bytes) -> bytes:
 def file_lines(path: Path) -> Iterator[bytes]:
     """The non-blank lines of a JSONL file, without their line ends."""
     with path.open("rb") as lines:
-        for raw in lines:
-            line = raw.rstrip(b"\r\n")
-            if line.strip():
-                yield line
+        for _, line in jsonl_lines(lines):
+            yield line
 
 
 def produce_file(path: Path, settings: Settings, producer: Any | None = None) -> int:

@@ -11,7 +11,9 @@ so personal data in such a line is on disk in clear. Logs name the line, field a
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,7 +73,7 @@ def ingest_file(
     try:
         with source.open("rb") as lines, fewer_collections():
             dlq_path.unlink(missing_ok=True)  # the file describes this run only
-            for number, raw in _numbered(lines):
+            for number, raw in jsonl_lines(lines):
                 report.read += 1
                 try:
                     batch.append(parse_touchpoint(raw))
@@ -94,9 +96,13 @@ def ingest_file(
     return report
 
 
-def _numbered(lines: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+def jsonl_lines(lines: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """The non-blank lines of a JSONL file with their numbers, without line ends (LF or CRLF) and
+    without the UTF-8 byte-order mark that Windows tools put before the first."""
     for number, raw in enumerate(lines, start=1):
         raw = raw.rstrip(b"\r\n")
+        if number == 1:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
         if raw.strip():
             yield number, raw
 
@@ -124,16 +130,27 @@ def _dead_letter(
     log.warning("touchpoint_rejected", line=number, field=exc.field, reason=exc.reason[:200])
 
 
+#: A personal field's value in JSON-like text that does not parse (a string, perhaps cut short, or
+#: a bare token), so that a broken line never carries personal data into the dead-letter file.
+_PERSONAL_VALUE = re.compile(
+    rf'(?P<key>"(?:{"|".join(PERSONAL_FIELDS)})"\s*:\s*)'
+    r'(?:"(?P<text>(?:[^"\\]|\\.)*)"?|(?P<token>[^,}\s]+))'
+)
+
+
 def redacted_line(raw: bytes, key: str) -> str:
     """A rejected line as the dead-letter file holds it: a JSON object is written again with the
-    personal fields of its `data` as keyed hashes; any other line is written as it came."""
+    personal fields of its `data` as keyed hashes; any other line is written as it came, but for
+    the values of personal fields found in it, also hashed."""
     text = raw.decode("utf-8", errors="replace")
     try:
         obj = json.loads(text)
     except (ValueError, RecursionError):
-        return text
+        obj = None
     if not isinstance(obj, dict):
-        return text
+        return _PERSONAL_VALUE.sub(
+            lambda m: m["key"] + json.dumps(pseudonym(m["text"] or m["token"] or "", key)), text
+        )
     data = obj.get("data")
     if isinstance(data, dict):
         obj["data"] = {k: _hashed(v, key) if k in PERSONAL_FIELDS else v for k, v in data.items()}

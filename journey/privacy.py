@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from journey.touchpoints import AnyTouchpoint, CustomerRegistered
 
@@ -11,9 +12,14 @@ PREFIX = "hmac-sha256:"
 PERSONAL_FIELDS = ("name", "phone", "national_id")
 
 
+#: What pseudonym gives: the prefix and 64 hex digits (a value of this form is kept as it is).
+_HASHED = re.compile(re.escape(PREFIX) + "[0-9a-f]{64}")
+
+
 def pseudonym(value: str, key: str) -> str:
-    """The keyed hash that replaces a personal value; a value already hashed is kept."""
-    if value.startswith(PREFIX):
+    """The keyed hash that replaces a personal value; a value already hashed is kept (only one
+    of exactly that form: "hmac-sha256:Wang Fang" is hashed like any other value)."""
+    if _HASHED.fullmatch(value):
         return value
     digest = hmac.new(key.encode(), value.strip().encode(), hashlib.sha256).hexdigest()
     return PREFIX + digest

@@ -113,6 +113,45 @@ def test_dead_letters_hold_personal_data_only_as_keyed_hashes_when_a_registratio
         assert secret not in str(logs)
 
 
+def test_a_registration_line_that_is_not_json_reaches_the_dead_letters_without_its_personal_data(
+    engine: Engine, tmp_path: Path
+) -> None:
+    whole = touchpoint_json(registered(day(0), name="Zhang San", phone="13800000000", national_id="110101X"))
+    cut = whole[: whole.index("110101X") + 4]  # cut short inside the national id
+    bare = '{"type": "customer_registered", "data": {"phone": 13800000001, "name": "Li \\"Si\\"" broken'
+    source = write_lines(tmp_path / "in.jsonl", [cut, bare])
+
+    report = engine.ingest_file(source)
+
+    text = dead_letter_path(source).read_text(encoding="utf-8")
+    assert report.rejected == 2
+    assert [json.loads(d)["field"] for d in text.splitlines()] == ["json", "json"]
+    for secret in ("Zhang San", "13800000000", "1101", "13800000001", "Li ", "Si"):
+        assert secret not in text
+    assert pseudonym("Zhang San", "test-key") in text
+
+
+def test_a_personal_value_posing_as_a_hash_is_hashed_all_the_same(engine: Engine) -> None:
+    engine.app.ingest([registered(day(0), name="hmac-sha256:Wang Fang")])
+
+    stored = engine.app.customer_history("C1")[0].touchpoint
+
+    assert stored.data.name == pseudonym("hmac-sha256:Wang Fang", "test-key")  # type: ignore[union-attr]
+    assert "Wang Fang" not in stored.data.name  # type: ignore[union-attr, operator]
+
+
+def test_a_file_saved_with_a_byte_order_mark_is_read_from_its_first_line(
+    engine: Engine, tmp_path: Path
+) -> None:
+    lines = [touchpoint_json(visit(day(i), "revisit", event_id=f"v{i}")) for i in range(2)]
+    source = tmp_path / "excel.jsonl"
+    source.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
+
+    report = engine.ingest_file(source)
+
+    assert (report.applied, report.rejected) == (2, 0)
+
+
 def test_a_clean_re_ingest_leaves_no_dead_letter_file_when_the_bad_line_was_fixed(
     engine: Engine, tmp_path: Path
 ) -> None:
