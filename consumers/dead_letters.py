@@ -1,5 +1,8 @@
 """Dead letters: a message that breaks the contract goes to `<topic>.dlq` as it came (key, value bytes,
-headers), with headers saying why and where it came from, so that it can be fixed and replayed.
+headers), with headers saying why and where it came from, so that it can be fixed and replayed. One
+exception: personal data is never stored in clear (CONTRACT.md), so a message holding a name, phone
+or national_id in clear goes with those values replaced by the keyed hashes the event store would
+have kept (header `journey.redacted`); replayed, it stores the same hashes.
 
 Delivery is at least once: a consumer that crashes after flushing the dead letters of a batch but
 before recording the batch's position dead-letters them again on restart. The `journey.source_*`
@@ -15,6 +18,7 @@ from kafka import KafkaProducer
 
 from consumers.kafka_config import producer_config
 from journey.errors import InvalidTouchpointError
+from journey.privacy import redacted_line
 from journey.settings import Settings
 
 log = structlog.get_logger()
@@ -25,6 +29,7 @@ ERROR_FIELD = "journey.error_field"
 SOURCE_TOPIC = "journey.source_topic"
 SOURCE_PARTITION = "journey.source_partition"
 SOURCE_OFFSET = "journey.source_offset"
+REDACTED = "journey.redacted"
 FLUSH_TIMEOUT_S = 30.0
 
 
@@ -48,15 +53,18 @@ def dead_letter_headers(record: Any, error: InvalidTouchpointError) -> list[tupl
 class DeadLetters:
     """Publishes rejected messages of one topic to its DLQ; `flush` returns once every one is acknowledged."""
 
-    def __init__(self, producer: Any, topic: str) -> None:
+    def __init__(self, producer: Any, topic: str, pii_key: str) -> None:
         self._producer = producer
         self.topic = dlq_topic(topic)
+        self._pii_key = pii_key
         self._pending: list[Any] = []
 
     @classmethod
     def open(cls, settings: Settings) -> DeadLetters:
         return cls(
-            KafkaProducer(**producer_config(settings, client_id="journey-dead-letters")), settings.kafka_topic
+            KafkaProducer(**producer_config(settings, client_id="journey-dead-letters")),
+            settings.kafka_topic,
+            settings.pii_key,
         )
 
     def send(self, record: Any, error: InvalidTouchpointError) -> None:
@@ -69,9 +77,11 @@ class DeadLetters:
             field=error.field,
             reason=str(error)[:200],
         )
-        future = self._producer.send(
-            self.topic, key=record.key, value=record.value, headers=dead_letter_headers(record, error)
-        )
+        value, headers = record.value, dead_letter_headers(record, error)
+        redacted = None if value is None else redacted_line(value, self._pii_key)
+        if redacted is not None:
+            value, headers = redacted.encode(), [*headers, (REDACTED, b"personal fields hashed")]
+        future = self._producer.send(self.topic, key=record.key, value=value, headers=headers)
         self._pending.append(future)
 
     def flush(self, timeout_s: float = FLUSH_TIMEOUT_S) -> int:

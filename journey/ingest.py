@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ import structlog
 from journey.application import JourneyApplication
 from journey.collections_gc import fewer_collections
 from journey.errors import InvalidTouchpointError
-from journey.privacy import PERSONAL_FIELDS, pseudonym
+from journey.privacy import redacted_line
 from journey.touchpoints import AnyTouchpoint, parse_touchpoint
 
 log = structlog.get_logger()
@@ -124,41 +123,7 @@ def _dead_letter(
         "line": number,
         "field": exc.field,
         "reason": str(exc),
-        "raw": redacted_line(raw, key),
+        "raw": redacted_line(raw, key) or raw.decode("utf-8", errors="replace"),
     }
     dlq.write(json.dumps(record) + "\n")
     log.warning("touchpoint_rejected", line=number, field=exc.field, reason=exc.reason[:200])
-
-
-#: A personal field's value in JSON-like text that does not parse (a string, perhaps cut short, or
-#: a bare token), so that a broken line never carries personal data into the dead-letter file.
-_PERSONAL_VALUE = re.compile(
-    rf'(?P<key>"(?:{"|".join(PERSONAL_FIELDS)})"\s*:\s*)'
-    r'(?:"(?P<text>(?:[^"\\]|\\.)*)"?|(?P<token>[^,}\s]+))'
-)
-
-
-def redacted_line(raw: bytes, key: str) -> str:
-    """A rejected line as the dead-letter file holds it: a JSON object is written again with the
-    personal fields of its `data` as keyed hashes; any other line is written as it came, but for
-    the values of personal fields found in it, also hashed."""
-    text = raw.decode("utf-8", errors="replace")
-    try:
-        obj = json.loads(text)
-    except (ValueError, RecursionError):
-        obj = None
-    if not isinstance(obj, dict):
-        return _PERSONAL_VALUE.sub(
-            lambda m: m["key"] + json.dumps(pseudonym(m["text"] or m["token"] or "", key)), text
-        )
-    data = obj.get("data")
-    if isinstance(data, dict):
-        obj["data"] = {k: _hashed(v, key) if k in PERSONAL_FIELDS else v for k, v in data.items()}
-    return json.dumps(obj, ensure_ascii=False)
-
-
-def _hashed(value: object, key: str) -> object:
-    """The keyed hash of a personal value, whatever its JSON type (null stays null)."""
-    if value is None:
-        return None
-    return pseudonym(value if isinstance(value, str) else json.dumps(value, sort_keys=True), key)

@@ -1,5 +1,6 @@
 """A message that breaks the contract goes to `<topic>.dlq` as it came (key, value bytes, headers) with
-headers naming the reason, the field and its origin; every good message among them is applied."""
+headers naming the reason, the field and its origin, personal values hashed; every good message among
+them is applied."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from consumers.touchpoint_consumer import TouchpointConsumer
 from journey.demo_data import generate
 from journey.engine import Engine
+from journey.privacy import pseudonym, redacted_line
 from journey.touchpoints import DEALER_TYPES
 from tests.integration.kafka.flows import kafka_settings, recorded_event_ids
 from tests.kafka_broker import KafkaBroker
@@ -53,6 +55,15 @@ def dealer_level_with_customer_key(tp: dict[str, Any], n: int) -> tuple[bytes, b
     return b"C-000001", json.dumps({**tp, "event_id": f"bad-dealer-key-{n}"}).encode(), "key"
 
 
+def registration_with_personal_data(n: int) -> tuple[bytes, bytes, str]:
+    """A registration naming its customer, rejected for its usage."""
+    data = {"usage": "fleet", "name": f"Zhang San {n}", "phone": f"+86 138 0000 {n:04d}"}
+    tp = {"event_id": f"bad-personal-{n}", "type": "customer_registered", "customer_id": f"C-p{n}"}
+    tp |= {"dealer_id": "D-SH-01", "occurred_at": "2026-05-01T10:00:00+08:00", "source": "crm"}
+    tp |= {"schema_version": 1, "data": data}
+    return f"C-p{n}".encode(), json.dumps(tp).encode(), "data.usage"
+
+
 def test_malformed_messages_go_to_the_dlq_with_their_reason_and_the_good_ones_are_applied(
     kafka_broker: KafkaBroker, tmp_path: Path
 ) -> None:
@@ -64,6 +75,7 @@ def test_malformed_messages_go_to_the_dlq_with_their_reason_and_the_good_ones_ar
     rnd = random.Random(3)
     bad = [malformed(kind, rnd.choice(customer_tps), n) for kind in KINDS for n in range(BAD_PER_KIND - 1)]
     bad += [dealer_level_with_customer_key(rnd.choice(dealer_tps), n) for n in range(len(KINDS))]
+    bad += [registration_with_personal_data(n) for n in range(3)]
     messages = [(keyed(tp, n), json.dumps(tp).encode(), "") for n, tp in enumerate(good)] + bad
     rnd.shuffle(messages)
     producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap)
@@ -78,17 +90,17 @@ def test_malformed_messages_go_to_the_dlq_with_their_reason_and_the_good_ones_ar
 
     stats = TouchpointConsumer(engine, settings, idle_exit=3).run()
 
-    assert len(bad) == 1000
+    assert len(bad) == 1003
     assert (stats.messages, stats.applied, stats.rejected, stats.duplicates) == (
         len(messages),
         len(good),
-        1000,
+        len(bad),
         0,
     )
     assert sorted(recorded_event_ids(engine)) == sorted(tp["event_id"] for tp in good)
     assert engine.views.lag() == 0
-    dead = read_all(kafka_broker.bootstrap, f"{topic}.dlq", expected=1000)
-    assert len(dead) == 1000
+    dead = read_all(kafka_broker.bootstrap, f"{topic}.dlq", expected=len(bad))
+    assert len(dead) == len(bad)
     seen = set()
     for record in dead:
         headers = record.headers
@@ -96,12 +108,19 @@ def test_malformed_messages_go_to_the_dlq_with_their_reason_and_the_good_ones_ar
         h = dict(headers)
         origin = (int(h["journey.source_partition"]), int(h["journey.source_offset"]))
         key, value, field = sent[origin]
-        assert (record.key or b"", record.value) == (key, value)
+        redacted = redacted_line(value, settings.pii_key)  # names and phones: never in clear
+        assert (record.key or b"", record.value) == (key, value if redacted is None else redacted.encode())
+        assert (redacted is not None) == ("journey.redacted" in h)
+        assert b"Zhang San" not in record.value and b"+86 1" not in record.value
         assert h["journey.source_topic"].decode() == topic
         assert h["journey.error_field"].decode() == field
         assert h["journey.error"].decode().startswith(f"{field}:")
         seen.add(origin)
     assert seen == {origin for origin, (_, _, field) in sent.items() if field}
+    personal = [json.loads(r.value) for r in dead if b"bad-personal" in (r.value or b"")]
+    assert sorted(p["data"]["name"] for p in personal) == sorted(
+        pseudonym(f"Zhang San {n}", settings.pii_key) for n in range(3)
+    )
     engine.close()
 
 
