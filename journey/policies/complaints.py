@@ -13,8 +13,9 @@ Readings of DOMAIN.md made here (the same as retention.py's complaint flags):
 - A reached complaint callback without complaint_id counts for every open complaint; one at
   or after the complaint completes it, on time or late ("within the SLA" includes its end).
 - A complaint resolved before any reached callback cancels its callback task.
-- The breach is the first instant the callback task is overdue (due + 1 µs); the escalation is
-  created and due then, and exists only if the callback task was still open at its due time.
+- The breach is the callback's due time: the escalation is due then, and exists (is created)
+  from the first instant the callback task is overdue (due + 1 µs), only if the callback task was
+  still open at its due time; so it is overdue from its creation.
 """
 
 from __future__ import annotations
@@ -91,23 +92,23 @@ def _callback_task(
 
 
 def _escalation(episode: ComplaintEpisode, callback_task: Task) -> Task | None:
-    """Created and due at the breach when the callback was still open at its due time; done by the
-    complaint's complaint_resolved."""
+    """Due at the breach and created once the callback is overdue, when it was still open at its due
+    time; done by the complaint's complaint_resolved."""
     if callback_task.done_at is not None and callback_task.done_at <= callback_task.due_at:
         return None
-    breach = callback_task.due_at + TICK
+    overdue = callback_task.due_at + TICK
     task = Task(
         kind=COMPLAINT_ESCALATION,
         customer_id=callback_task.customer_id,
         dealer_id=callback_task.dealer_id,
-        created_at=breach,
-        due_at=breach,
+        created_at=overdue,
+        due_at=callback_task.due_at,
         created_by=callback_task.created_by,
     )
     resolved = episode.resolved
     if resolved is None:
         return task
-    return task.ended(max(resolved.occurred_at, breach), resolved.event_id, DONE)
+    return task.ended(max(resolved.occurred_at, overdue), resolved.event_id, DONE)
 
 
 def _customer(tp: AnyTouchpoint) -> str:

@@ -250,8 +250,10 @@ def test_complaint_called_back_at_48_hours_01_is_late_and_escalated_at_the_breac
     # then
     assert the(between, "complaint_callback").is_overdue(day(2, seconds=30))
     escalation = the(after, "complaint_escalation")
-    assert escalation.created_at == escalation.due_at == day(2) + TICK
-    assert escalation.is_overdue(day(10))
+    assert escalation.due_at == day(2)  # the breach: the callback's due time
+    assert escalation.created_at == day(2) + TICK  # the first instant the callback is overdue
+    assert escalation.is_overdue(escalation.created_at) and escalation.is_overdue(day(10))
+    assert "complaint_escalation" not in {t.kind for t in complaints.tasks(tps, day(2))}
     late = the(after, "complaint_callback")
     assert late.done_at == call.occurred_at > late.due_at
 
