@@ -63,7 +63,7 @@ class TaskPublisher:
 
     def publish_once(self) -> int:
         """Publish every task event up to now that is not on the topic yet; returns how many."""
-        self.engine.views.catch_up()
+        self.engine.views.catch_up(adopt_rules=False)
         fresh = [e for e in self.engine.task_events(self.clock()) if e.event_id not in self.sent]
         for event in fresh:
             self.producer.send(

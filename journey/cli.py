@@ -60,7 +60,7 @@ def dealer_views(database_url: str | None, rules: str | None, dealer: str) -> It
     """An engine with its views caught up, to read a dealer the store knows (a mistyped dealer_id
     is an UnknownDealerError, not a report of zeros)."""
     with engine_for(database_url, rules) as engine:
-        engine.views.catch_up()
+        engine.views.catch_up(adopt_rules=False)
         engine.require_dealer(dealer)
         yield engine
 

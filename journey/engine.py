@@ -141,7 +141,7 @@ class Engine:
         """Dealer figures at T from the customer-state intervals (a range look-up)."""
         at = as_of or now()
         rows = report_counts(self.views.recorder, dealer_id, micros(at))
-        return dealer_report(dealer_id, at, rows, self.views.rules_version)
+        return dealer_report(dealer_id, at, rows, self.views.rules_version())
 
     def dealers(self) -> list[str]:
         """The dealers that have (or had) customers in the views, sorted: one index probe per dealer
@@ -179,7 +179,7 @@ class Engine:
             "limit": limit,
             "offset": offset,
             "tasks": [task_json(t, at) for t in found],
-            "rules_version": self.views.rules_version,
+            "rules_version": self.views.rules_version(),
         }
 
     def kpis(self, dealer_id: str, month: str) -> dict[str, Any]:
@@ -194,7 +194,7 @@ class Engine:
         due = tasks_due(self.views.recorder, dealer_id, start, end)
         figures = callback_kpis(dealer_id, due, touchpoints, start, end, self.rules)
         period = {"dealer_id": dealer_id, "month": month, "from": utc(start), "to": utc(end)}
-        return {**period, **figures, "rules_version": self.rules.label}
+        return {**period, **figures, "rules_version": self.views.rules_version()}
 
     def gaps(
         self, dealer_id: str, from_: datetime, to: datetime, as_of: datetime | None = None
@@ -203,6 +203,7 @@ class Engine:
         now; DOMAIN.md, "Service quality"): its fact rows in the window (a range look-up) aggregated
         by the pure service_gaps.gaps."""
         at = as_of or datetime.now(UTC)
+        self.views.rules_version()  # the facts are of these rules
         facts = facts_in_window(self.views.recorder, dealer_id, from_, to)
         return service_gaps(facts, dealer_id, from_, to, self.rules, as_of=at)
 

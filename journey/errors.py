@@ -20,6 +20,16 @@ class InvalidRulesError(JourneyError, ValueError):
     """A rules file is not a valid rules model."""
 
 
+class RulesMismatchError(JourneyError):
+    """The stored views were computed with other rules than this process runs with."""
+
+    def __init__(self, stored: str, running: str) -> None:
+        super().__init__(
+            f"rules: the views were computed with rules {stored!r}, this command runs with {running!r}; "
+            "give every process the same rules file, or adopt these rules with `journey rebuild`"
+        )
+
+
 class UnknownCustomerError(JourneyError, LookupError):
     """No touchpoint is recorded for this customer."""
 

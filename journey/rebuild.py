@@ -36,15 +36,15 @@ def rebuild(live: Views, *, verify: bool, max_differences: int = 10) -> RebuildR
     """Rebuild into fresh tables; with verify, compare them with the caught-up live views
     (and drop their rows), else make them the live views (atomically, with the live tracking
     position)."""
-    if verify:  # first, so that live views of other rules are rebuilt (Views.catch_up) before the comparison
-        live.catch_up()
+    if verify:  # first: live views of other rules are not compared (nor replaced) but refused
+        live.catch_up(adopt_rules=False)
     fresh = Views.open(live.app, live.rules, prefix=REBUILD_PREFIX, workers=live.workers, bulk=True)
     processed = fresh.catch_up()  # from the start: empties the tables first
     tables = with_summaries([p.table for p in live.parts])
     rows = {t.name: fresh.recorder.select(f"SELECT COUNT(*) FROM {{{t.name}}}")[0][0] for t in tables}
     result = RebuildResult(processed, rows)
     if verify:
-        live.catch_up(stop=fresh.position())
+        live.catch_up(stop=fresh.position(), adopt_rules=False)
         result.differences = _differences(live, fresh, max_differences)
         result.identical = not result.differences
         fresh.recorder.clear()

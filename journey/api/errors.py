@@ -1,4 +1,5 @@
-"""The API's error answers: unknown customer or dealer -> 404, a bad parameter -> 422 naming it."""
+"""The API's error answers: unknown customer or dealer -> 404, a bad parameter -> 422 naming it,
+views computed with other rules than the server's -> 409."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ import re
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from journey.errors import JourneyError, StoreUnavailableError, UnknownCustomerError, UnknownDealerError
+from journey.errors import (
+    JourneyError,
+    RulesMismatchError,
+    StoreUnavailableError,
+    UnknownCustomerError,
+    UnknownDealerError,
+)
 
 _FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*): ")
 
@@ -39,6 +46,10 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_404_NOT_FOUND)
 
 
+async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_409_CONFLICT)
+
+
 async def _journey_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ValueError):
         return unprocessable(parameter_of(exc), str(exc))
@@ -50,4 +61,5 @@ async def _journey_error(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(UnknownCustomerError, _not_found)
     app.add_exception_handler(UnknownDealerError, _not_found)
+    app.add_exception_handler(RulesMismatchError, _conflict)
     app.add_exception_handler(JourneyError, _journey_error)

@@ -20,6 +20,7 @@ from eventsourcing.persistence import Tracking
 
 from journey.aggregates import CustomerJourney
 from journey.application import JourneyApplication
+from journey.errors import RulesMismatchError
 from journey.locks import exclusive
 from journey.projections.catalog import PARTS
 from journey.projections.parts import ViewPart
@@ -88,7 +89,7 @@ class Views:
         """Notifications recorded but not yet projected."""
         return (self.app.recorder.max_notification_id() or 0) - self.position()
 
-    def catch_up(self, chunk: int = 500, stop: int | None = None) -> int:
+    def catch_up(self, chunk: int = 500, stop: int | None = None, *, adopt_rules: bool = True) -> int:
         """Project every notification recorded so far; returns how many were processed.
 
         Each affected customer is recomputed once, from its whole history, however many of
@@ -101,9 +102,15 @@ class Views:
         Bulk views caught up from the start (a rebuild) are emptied first, rows left by an
         interrupted run included: then every key is written once, into no rows, so its rows
         are only inserted (no look-up of stored rows, no deletion).
+
+        Views computed with other rules are rebuilt with this process's (``adopt_rules``: a writer,
+        ingest or consume, deploying new rules) or left alone (a reader: RulesMismatchError, so that a
+        one-off read with a what-if rules file never replaces the views every process reads).
         """
         stored = None if self.recorder.bulk else self.built_with()
-        if stored not in (None, self.rules.label):
+        if stored is not None and stored != self.rules.label:
+            if not adopt_rules:
+                raise RulesMismatchError(stored, self.rules.label)
             return self._rebuild_for_new_rules(stored)
         with self.lock():
             return self._catch_up(chunk, stop)
@@ -117,11 +124,13 @@ class Views:
                 return str(rows[0][0])
         return None
 
-    @property
     def rules_version(self) -> str:
-        """What the views say decided them: the label of the rules their rows were computed with
-        (of the rules in force while there are none)."""
-        return self.built_with() or self.rules.label
+        """The label of the rules the views were computed with, which must be this process's
+        (RulesMismatchError otherwise: a reader never answers from views of other rules)."""
+        stored = self.built_with()
+        if stored is not None and stored != self.rules.label:
+            raise RulesMismatchError(stored, self.rules.label)
+        return self.rules.label
 
     def _rebuild_for_new_rules(self, stored: str | None) -> int:
         """The rules changed since the views were computed: every customer's rows are recomputed

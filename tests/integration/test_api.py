@@ -329,3 +329,24 @@ def test_the_package_ships_the_dashboard_files() -> None:
     static = Path(__file__).resolve().parents[2] / "journey" / "api" / "static"
 
     assert {"index.html", "app.js", "app.css"} <= {p.name for p in static.iterdir()}
+
+
+def test_a_server_with_other_rules_than_the_views_answers_409_for_the_dealer_views(
+    store: Store, tmp_path: Path
+) -> None:
+    rules = tmp_path / "other.toml"
+    rules.write_text('version = "other"\n[intent.levels.N]\nfollow_up_days = 3\n')
+    other = Engine.open(Settings(database_url=store.url, pii_key="test-key", rules=str(rules)))
+
+    with TestClient(create_app(other)) as client:
+        views = [client.get(f"/dealers/{store.dealer}/{route}") for route in ("report", "tasks")]
+        views.append(client.get(f"/dealers/{store.dealer}/kpis", params={"month": "2026-05"}))
+        views.append(
+            client.get(f"/dealers/{store.dealer}/gaps", params={"from": "2026-01-01", "to": "2026-06-01"})
+        )
+        computed = client.get(f"/customers/{store.customer}")  # from the touchpoints, with its own rules
+
+    other.close()
+    assert [r.status_code for r in views] == [409] * 4
+    assert all("computed with rules 'domain-defaults" in r.json()["detail"] for r in views)
+    assert computed.status_code == 200 and computed.json()["rules_version"].startswith("other#")

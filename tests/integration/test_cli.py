@@ -102,6 +102,27 @@ def test_an_instant_outside_the_supported_years_is_refused_naming_the_flag(inges
     assert "as_of" in out.stderr and "supported years" in out.stderr and "Traceback" not in out.stderr
 
 
+def test_a_read_with_other_rules_is_refused_and_leaves_the_views_as_they_were(
+    ingested: Path, tmp_path: Path
+) -> None:
+    what_if = tmp_path / "what-if.toml"
+    what_if.write_text('version = "what-if"\n[retention]\nmarginal_after_days = 100\n')
+    before = run("report", "--dealer", "D1", "--as-of", day(400).isoformat(), "--json", db=ingested).stdout
+
+    reads = [
+        run("report", "--dealer", "D1", "--rules", str(what_if), db=ingested, check=False),
+        run("rebuild", "--verify", "--rules", str(what_if), db=ingested, check=False),
+    ]
+
+    for out in reads:
+        assert out.returncode == 2
+        assert "rules: the views were computed with rules 'domain-defaults" in out.stderr
+        assert "what-if" in out.stderr and "Traceback" not in out.stderr
+    after = run("report", "--dealer", "D1", "--as-of", day(400).isoformat(), "--json", db=ingested).stdout
+    assert after == before
+    assert json.loads(after)["rules_version"].startswith("domain-defaults")
+
+
 def test_replay_and_rebuild_verify(ingested: Path) -> None:
     replay = json.loads(
         run("replay", "--customer", "C-9", "--as-of", day(400).isoformat(), "--json", db=ingested).stdout

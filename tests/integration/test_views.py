@@ -19,6 +19,7 @@ import pytest
 
 from journey.demo_data import generate
 from journey.engine import Engine
+from journey.errors import RulesMismatchError
 from journey.rebuild import rebuild
 from journey.touchpoints import AnyTouchpoint, parse_touchpoint
 
@@ -190,8 +191,14 @@ def test_views_of_other_rules_are_recomputed_with_the_rules_in_force(
     engine = Engine.open(Settings(database_url=database_url, pii_key="test-key", rules=str(rules_file)))
     try:
         assert engine.views.built_with() == default_label  # until a catch-up, the views say what built them
-        assert engine.report(dealer, INSTANTS[4])["rules_version"] == default_label
-        engine.views.catch_up()  # nothing new recorded, but the rules changed: every row recomputed
+        with pytest.raises(RulesMismatchError, match="slow-followups"):  # never an answer of other rules
+            engine.report(dealer, INSTANTS[4])
+        with pytest.raises(RulesMismatchError):  # a reader (a what-if rules file) does not replace them
+            engine.views.catch_up(adopt_rules=False)
+        with pytest.raises(RulesMismatchError):  # nor does rebuild --verify
+            rebuild(engine.views, verify=True)
+        assert set(engine.views.recorder.select(follow_ups)) == before
+        engine.views.catch_up()  # a writer: nothing new recorded, but the rules changed: every row recomputed
 
         assert engine.views.built_with() == engine.rules.label != default_label
         labels = {
