@@ -105,7 +105,8 @@ def customer(
     customer_id: Annotated[str, typer.Argument(help="the customer_id")],
     as_of: AsOf = None,
     known_at: Annotated[
-        str | None, typer.Option("--known-at", help="what the engine knew at this instant")
+        str | None,
+        typer.Option("--known-at", help="what the engine knew at this instant (as of it, unless --as-of)"),
     ] = None,
     database_url: DatabaseUrl = None,
     rules: RulesFile = None,
@@ -136,7 +137,10 @@ def replay(
     customer_id: Annotated[str, typer.Option("--customer", help="the customer_id")],
     as_of: Annotated[str | None, typer.Option("--as-of", help="stop at this instant; default now")] = None,
     known_at: Annotated[
-        str | None, typer.Option("--known-at", help="only what the engine had recorded by this instant")
+        str | None,
+        typer.Option(
+            "--known-at", help="only what the engine had recorded by this instant (as of it, unless --as-of)"
+        ),
     ] = None,
     database_url: DatabaseUrl = None,
     rules: RulesFile = None,

@@ -76,12 +76,13 @@ class Engine:
     def customer(
         self, customer_id: str, as_of: datetime | None = None, known_at: datetime | None = None
     ) -> dict[str, Any]:
-        """CONTRACT.md's customer view as of T, optionally as the engine knew it at known_at."""
+        """CONTRACT.md's customer view as of T, optionally as the engine knew it at known_at (as of
+        known_at unless T is given: what the engine showed then)."""
         records = self.app.customer_history(customer_id)
         touchpoints = known(records, known_at)
         if not touchpoints:
             raise UnknownCustomerError(f"customer_id: no touchpoint recorded for {customer_id!r}")
-        at = as_of or now()
+        at = as_of or known_at or now()
         dealers = sorted({tp.dealer_id for tp in touchpoints})
         dealer_tps = [tp for d in dealers for tp in known(self.app.dealer_history(d), known_at)]
         view = customer_view(
@@ -94,7 +95,8 @@ class Engine:
     def history(
         self, customer_id: str, as_of: datetime | None = None, known_at: datetime | None = None
     ) -> dict[str, Any]:
-        """The auditor's replay: each touchpoint (occurred_at order) and the state it led to."""
+        """The auditor's replay: each touchpoint (occurred_at order) and the state it led to, up to
+        as_of (default known_at, else now)."""
         records = [
             r for r in self.app.customer_history(customer_id) if known_at is None or r.recorded_at <= known_at
         ]
@@ -107,7 +109,7 @@ class Engine:
             for d in sorted({tp.dealer_id for tp in touchpoints})
             for tp in known(self.app.dealer_history(d), known_at)
         ]
-        until = as_of or now()
+        until = as_of or known_at or now()
         steps = replay(touchpoints, until, self.rules, standards_lookup(dealer_tps, self.rules))
         return {
             "customer_id": customer_id,

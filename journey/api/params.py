@@ -18,7 +18,10 @@ _INSTANT = "RFC 3339 instant with an offset (e.g. 2026-06-01T00:00:00Z) or a YYY
 
 AsOf = Annotated[str | None, Query(description=f"the view as of this instant; default now. {_INSTANT}")]
 KnownAt = Annotated[
-    str | None, Query(description=f"only what the engine had recorded by this instant. {_INSTANT}")
+    str | None,
+    Query(
+        description=f"only what the engine had recorded by this instant (as_of defaults to it). {_INSTANT}"
+    ),
 ]
 From = Annotated[str, Query(alias="from", description=f"window start (inclusive). {_INSTANT}")]
 To = Annotated[str, Query(description=f"window end (exclusive). {_INSTANT}")]

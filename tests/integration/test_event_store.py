@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from structlog.testing import capture_logs
@@ -210,3 +212,18 @@ def test_personal_data_is_stored_only_as_keyed_hashes(
         assert secret not in dump
     if database_url.startswith("sqlite"):
         assert b"13800000000" not in Path(database_url.removeprefix("sqlite:///")).read_bytes()
+
+
+def test_known_at_alone_shows_the_view_as_the_engine_showed_it_then(engine: Engine) -> None:
+    engine.app.ingest([visit(day(0), "revisit", event_id="v0")])
+    then = datetime.now(UTC)
+    time.sleep(0.01)
+    engine.app.ingest([visit(day(0, hours=-1), "payment_method_set", event_id="late")])  # occurred earlier
+
+    view = engine.customer("C1", known_at=then)
+    replay = engine.history("C1", known_at=then)
+
+    assert view["as_of"] == replay["as_of"] == then.isoformat()  # as of then, not of now
+    assert "late" not in view["intent"]["decided_by"]
+    assert [s["event_id"] for s in replay["steps"] if s["event_id"]] == ["v0"]
+    assert "late" in engine.customer("C1", as_of=day(1))["intent"]["decided_by"]
