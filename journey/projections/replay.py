@@ -13,7 +13,7 @@ from journey.projections.history import history
 from journey.projections.intent import intent_at, signals_of
 from journey.projections.retention import retention_at
 from journey.projections.standards import StandardsLookup
-from journey.rules import DEFAULT_RULES, Rules
+from journey.rules import DEFAULT_RULES, RetentionRules, Rules
 from journey.touchpoints import SIGNAL_LEVEL, AnyTouchpoint, Delivery, LeadLost, Maintenance, OrderPlaced
 
 #: (intent level, retention status, flags, follow-up overdue) after a step
@@ -57,20 +57,20 @@ def replay(
         intent = intent_at(seen, at, rules, with_since=False)
         retention = retention_at(seen, at, rules, standards)
         now = (intent.level, retention.status, retention.flags, intent.follow_up_overdue)
-        rule = explain(tp, previous, now)
+        rule = explain(tp, previous, now, rules)
         if tp is not None or rule != NO_CHANGE:
             steps.append(Step(at, tp, *now, rule=rule))
         previous = now
     return steps
 
 
-def explain(tp: AnyTouchpoint | None, before: Outcome, after: Outcome) -> str:
-    """The DOMAIN.md rule behind a step, in a sentence."""
+def explain(tp: AnyTouchpoint | None, before: Outcome, after: Outcome, rules: Rules = DEFAULT_RULES) -> str:
+    """The DOMAIN.md rule behind a step, in a sentence (with the numbers of the rules in force)."""
     parts: list[str] = []
     if before[0] != after[0]:
         parts.append(f"intent {before[0] or '-'} -> {after[0] or '-'}: {_intent_rule(tp, after[0])}")
     if before[1] != after[1]:
-        parts.append(f"retention {before[1]} -> {after[1]}: {_retention_rule(tp, after[1])}")
+        parts.append(f"retention {before[1]} -> {after[1]}: {_retention_rule(tp, after[1], rules.retention)}")
     raised = sorted(set(after[2]) - set(before[2]))
     cleared = sorted(set(before[2]) - set(after[2]))
     if raised:
@@ -103,13 +103,14 @@ def _intent_rule(tp: AnyTouchpoint | None, level: str | None) -> str:
     return f"highest level supported by the lead's signals is {level}"
 
 
-def _retention_rule(tp: AnyTouchpoint | None, status: str) -> str:
+def _retention_rule(tp: AnyTouchpoint | None, status: str, r: RetentionRules) -> str:
     if tp is None:
         return {
-            "marginal": "more than 180 days since the last service",
-            "lost": "more than 365 days since the last service",
-            "opportunity": "a maintenance left the 365-day loyalty window",
-            "loyal": "365 days of ownership with 2 maintenances in the last 365 days",
+            "marginal": f"more than {r.marginal_after_days} days since the last service",
+            "lost": f"more than {r.lost_after_days} days since the last service",
+            "opportunity": f"a maintenance left the {r.loyal_window_days}-day loyalty window",
+            "loyal": f"{r.loyal_min_tenure_days} days of ownership with {r.loyal_min_maintenances} "
+            f"maintenances in the last {r.loyal_window_days} days",
         }.get(status, "time passed")
     if isinstance(tp, Maintenance):
         return "a maintenance resets the days since the last service"
