@@ -12,13 +12,18 @@ import tomllib
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from journey.errors import InvalidRulesError
 
-Days = Annotated[int, Field(ge=0)]
+#: A number of days the rules add to an instant (at most a century: instants are years 1900..2199).
+Days = Annotated[int, Field(ge=0, le=36_500)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Score = Annotated[float, Field(ge=0, le=100)]
+#: The levels without a purchase window, and those never followed up (DOMAIN.md's table).
+NO_WINDOW, NO_FOLLOW_UP = ("N", "O", "F"), ("O", "F")
 
 
 class LevelRule(BaseModel):
@@ -65,6 +70,9 @@ class IntentRules(BaseModel):
         for level, rule in given.items():
             change = rule.model_dump() if isinstance(rule, LevelRule) else rule
             merged[level] = {**merged[level], **change} if isinstance(change, dict) else change
+            for name, fixed in (("window_days", NO_WINDOW), ("follow_up_days", NO_FOLLOW_UP)):
+                if level in fixed and isinstance(change, dict) and change.get(name) is not None:
+                    raise ValueError(f"{level}.{name}: level {level} has none (DOMAIN.md), leave it out")
         return merged
 
 
@@ -78,11 +86,20 @@ class RetentionRules(BaseModel):
     loyal_min_maintenances: Annotated[int, Field(ge=1)] = 2
     loyal_window_days: Days = 365
     loyal_min_tenure_days: Days = 365
-    car_over_years: Annotated[int, Field(ge=1)] = 5
-    low_csi_below: float = 90
+    car_over_years: Annotated[int, Field(ge=1, le=100)] = 5
+    low_csi_below: Score = 90
     repeat_repair_days: Days = 90
     dissatisfied_resolution_days: Days = 180
     hold_contact_days: Days = 365
+
+    @model_validator(mode="after")
+    def _marginal_before_lost(self) -> RetentionRules:
+        if self.marginal_after_days >= self.lost_after_days:
+            raise ValueError(
+                f"marginal_after_days ({self.marginal_after_days}) must be below lost_after_days "
+                f"({self.lost_after_days})"
+            )
+        return self
 
 
 class ServiceStandards(BaseModel):
@@ -90,10 +107,17 @@ class ServiceStandards(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    complaint_callback_hours: float = 48
-    post_service_callback_working_days: int = 3
-    post_delivery_callback_days: int = 3
-    required_explained_items: tuple[str, ...] = ("features", "operation", "maintenance_schedule", "warranty")
+    complaint_callback_hours: Annotated[float, Field(gt=0, le=24 * 365)] = 48
+    post_service_callback_working_days: Annotated[int, Field(ge=0, le=365)] = 3
+    post_delivery_callback_days: Annotated[int, Field(ge=0, le=365)] = 3
+    required_explained_items: tuple[
+        Literal["features", "operation", "maintenance_schedule", "warranty"], ...
+    ] = (
+        "features",
+        "operation",
+        "maintenance_schedule",
+        "warranty",
+    )
 
 
 class PolicyRules(BaseModel):
@@ -104,9 +128,9 @@ class PolicyRules(BaseModel):
     maintenance_interval_days: Days = 180
     maintenance_reminder_lead_days: Days = 14
     holidays: tuple[date, ...] = ()
-    callback_success_target: float = 0.5
-    survey_success_target: float = 0.6
-    csi_target: float = 90
+    callback_success_target: Share = 0.5
+    survey_success_target: Share = 0.6
+    csi_target: Score = 90
 
 
 class Rules(BaseModel):
@@ -143,12 +167,13 @@ def load_rules(path: str | Path | None) -> Rules:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidRulesError(f"rules file {p}: {exc.strerror}") from None
+    kind = p.suffix.lower().lstrip(".") or "json"
+    if kind not in ("json", "toml"):
+        raise InvalidRulesError(f"rules file {p}: a .{kind} file; rules are JSON (.json) or TOML (.toml)")
     try:
-        data = tomllib.loads(text) if p.suffix == ".toml" else json.loads(text)
+        data = tomllib.loads(text) if kind == "toml" else json.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise InvalidRulesError(
-            f"rules file {p}: not valid {p.suffix.lstrip('.') or 'JSON'} ({exc})"
-        ) from None
+        raise InvalidRulesError(f"rules file {p}: not valid {kind.upper()} ({exc})") from None
     try:
         return Rules.model_validate(data)
     except ValidationError as exc:

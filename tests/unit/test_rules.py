@@ -60,3 +60,43 @@ def test_a_bad_value_names_its_field(tmp_path: Path) -> None:
 
 def test_no_file_gives_the_defaults() -> None:
     assert load_rules(None) is DEFAULT_RULES
+
+
+@pytest.mark.parametrize(
+    ("rules", "field"),
+    [
+        ({"standards": {"complaint_callback_hours": -48}}, r"standards\.complaint_callback_hours"),
+        ({"standards": {"required_explained_items": ["gossip"]}}, r"standards\.required_explained_items"),
+        ({"policies": {"callback_success_target": 7}}, r"policies\.callback_success_target"),
+        ({"policies": {"csi_target": 120}}, r"policies\.csi_target"),
+        ({"retention": {"low_csi_below": -1}}, r"retention\.low_csi_below"),
+        ({"intent": {"lead_silence_close_days": 10**9}}, r"intent\.lead_silence_close_days"),
+        (
+            {"retention": {"marginal_after_days": 400, "lost_after_days": 200}},
+            r"retention.*marginal_after_days",
+        ),
+        ({"intent": {"levels": {"O": {"follow_up_days": 3}}}}, r"intent\.levels.*O\.follow_up_days"),
+        ({"intent": {"levels": {"N": {"window_days": 3}}}}, r"intent\.levels.*N\.window_days"),
+    ],
+)
+def test_a_value_out_of_range_or_inconsistent_is_rejected_naming_its_field(
+    tmp_path: Path, rules: dict[str, object], field: str
+) -> None:
+    path = rules_file(tmp_path, json.dumps(rules))
+
+    with pytest.raises(InvalidRulesError, match=field):
+        load_rules(path)
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".ini"])
+def test_a_file_of_another_format_is_rejected_saying_which_formats_rules_take(
+    tmp_path: Path, suffix: str
+) -> None:
+    with pytest.raises(InvalidRulesError, match=r"JSON \(\.json\) or TOML \(\.toml\)"):
+        load_rules(rules_file(tmp_path, "intent: {}", suffix))
+
+
+def test_an_upper_case_toml_suffix_is_read_as_toml(tmp_path: Path) -> None:
+    rules = load_rules(rules_file(tmp_path, "[intent.levels.N]\nfollow_up_days = 2\n", ".TOML"))
+
+    assert rules.intent.levels["N"].follow_up_days == 2
