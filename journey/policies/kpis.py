@@ -4,12 +4,14 @@ callbacks (target >= 60%)"), with complaint callbacks within SLA and csi_mean (t
 
 Readings of DOMAIN.md made here:
 
-- A *callback* is a task of a callback kind: complaint_callback, post_service_callback,
-  post_delivery_callback, follow_up and win_back (each is done by a reached call). A callback is
-  *due* in the month when its final due_at falls in [first day, next first day) in UTC and a
-  call was still owed at its due time: a task that ended before its due without a call (a
-  complaint resolved first, a lead that ordered, a follow-up done by a store visit, a win-back
-  done by a maintenance) owed none and is left out. It is *reached* when a reached callback
+- A *callback* is a task of the policy table's callback kinds: complaint_callback,
+  post_service_callback and post_delivery_callback, each done by a reached callback of its
+  reason. follow_up (done by any reached sales contact, a store visit too) and win_back (done by
+  a maintenance as well) are not callbacks: their success is not a call's, and a follow-up's
+  due moves with the lead's level, so a later touchpoint would move it from month to month. A
+  callback is *due* in the month when its due_at falls in [first day, next first day) in UTC
+  and a call was still owed at its due time: one that ended before its due without a call (a
+  complaint resolved first) owed none and is left out. It is *reached* when a reached callback
   did it, on time or late (as far as the touchpoints given tell).
 - Survey success = the dealer's surveys (csi and servqual) with occurred_at in the month /
   the month's reached callbacks (the numerator of callback success).
@@ -28,24 +30,16 @@ from typing import Any
 
 from journey.policies.task import (
     COMPLAINT_CALLBACK,
-    FOLLOW_UP,
     POST_DELIVERY_CALLBACK,
     POST_SERVICE_CALLBACK,
     REACHED,
-    WIN_BACK,
     Task,
 )
 from journey.rules import DEFAULT_RULES, Rules
 from journey.touchpoints import AnyTouchpoint, Survey
 
 #: Tasks done by a call (the callback KPIs' "callbacks").
-CALLBACK_KINDS: tuple[str, ...] = (
-    COMPLAINT_CALLBACK,
-    POST_SERVICE_CALLBACK,
-    POST_DELIVERY_CALLBACK,
-    FOLLOW_UP,
-    WIN_BACK,
-)
+CALLBACK_KINDS: tuple[str, ...] = (COMPLAINT_CALLBACK, POST_SERVICE_CALLBACK, POST_DELIVERY_CALLBACK)
 #: The complaint-callback standard applies to every complaint.
 COMPLAINT_SLA_TARGET = 1.0
 

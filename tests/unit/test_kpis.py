@@ -13,10 +13,10 @@ from journey.touchpoints import AnyTouchpoint
 from tests.builders import (
     callback,
     complaint,
+    complaint_resolved,
     csi,
     delivery,
     maintenance,
-    order,
     servqual,
     visit,
 )
@@ -56,34 +56,43 @@ def test_callback_success_is_reached_over_due_callbacks_of_the_month() -> None:
     assert figures["by_kind"]["complaint_callback"] == {"due": 1, "reached": 1}
 
 
-def test_tasks_ended_before_their_due_without_a_call_owed_no_callback() -> None:
-    # given: a follow-up done by a store visit and one cancelled by an order, both before due
+def test_a_complaint_resolved_before_its_callback_was_due_owed_no_callback() -> None:
+    # given: one complaint resolved within the SLA without a call, one resolved after it
     tps = [
-        visit(sep(1), "revisit", customer="C1"),  # due 8 Sep
-        visit(sep(3), customer="C1"),  # does it; the next one is due 10 Sep
-        callback(sep(4), customer="C1"),  # reached: does that one; the next one is due 11 Sep
-        order(sep(5), customer="C1"),  # cancels that one
-        visit(sep(5), "model_undecided", customer="C2"),  # due 20 Sep
-        order(sep(6), customer="C2"),  # cancels it
+        complaint(sep(1), "K1", customer="C1"),
+        complaint_resolved(sep(2), "K1", customer="C1"),
+        complaint(sep(5), "K2", customer="C2"),
+        complaint_resolved(sep(9), "K2", customer="C2"),
     ]
 
     # when
     figures = kpis(tps)["callback_success"]
 
-    # then: only the follow-up done by the reached call was owed a call
-    assert figures["by_kind"]["follow_up"] == {"due": 1, "reached": 1}
+    # then: only the second still owed its call at the due time (missed)
+    assert figures["by_kind"]["complaint_callback"] == {"due": 1, "reached": 0}
 
 
-def test_follow_up_missed_past_its_due_is_a_due_callback_not_reached() -> None:
-    # given
-    tps = [visit(sep(1), "revisit"), visit(sep(12))]
+def test_follow_ups_and_win_backs_are_not_callbacks() -> None:
+    # given: a lead followed up by visits (its follow-ups missed), an owner turned marginal, and one
+    # delivery called back
+    tps = [
+        visit(sep(1), "revisit", customer="C1"),
+        visit(sep(12), customer="C1"),
+        delivery(datetime(2026, 3, 1, tzinfo=UTC), customer="C2"),  # marginal (win_back) on 29 Aug
+        delivery(sep(10), customer="C3"),
+        callback(sep(11), reason="post_delivery", customer="C3"),
+    ]
 
     # when
     figures = kpis(tps)["callback_success"]
 
-    # then: due 8 Sep, done only by a visit on 12 Sep; the next one is due 13 Sep and open
-    assert figures["by_kind"]["follow_up"] == {"due": 2, "reached": 0}
-    assert figures["met"] is False
+    # then
+    assert (figures["reached"], figures["due"], figures["met"]) == (1, 1, True)
+    assert set(figures["by_kind"]) == {
+        "complaint_callback",
+        "post_service_callback",
+        "post_delivery_callback",
+    }
 
 
 def test_survey_success_is_the_month_surveys_over_its_reached_callbacks() -> None:
