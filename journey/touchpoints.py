@@ -286,10 +286,13 @@ class SurveyData(_Strict):
 
 
 class ServiceStandardSetData(_Strict):
-    complaint_callback_hours: Annotated[float, Field(gt=0, le=24 * 365)] = 48
-    post_service_callback_working_days: Annotated[int, Field(ge=0, le=365)] = 3
-    post_delivery_callback_days: Annotated[int, Field(ge=0, le=365)] = 3
-    required_explained_items: tuple[ExplainedItem, ...] = EXPLAINED_ITEMS
+    """A dealer's standards; a field left out (or null) keeps the group's default, the rules file's
+    (DOMAIN.md's numbers, the contract's defaults, unless the group changed them)."""
+
+    complaint_callback_hours: Annotated[float, Field(gt=0, le=24 * 365)] | None = None
+    post_service_callback_working_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    post_delivery_callback_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    required_explained_items: tuple[ExplainedItem, ...] | None = None
 
 
 class ManagementSurveyData(_Strict):

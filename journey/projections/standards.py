@@ -1,5 +1,6 @@
 """The service standard in force (DOMAIN.md, gap 3: "The standard in force is the dealer's
-latest service_standard_set at the touchpoint's time, else the defaults")."""
+latest service_standard_set at the touchpoint's time, else the defaults"): the fields that set
+gives, the rules' defaults for the others."""
 
 from __future__ import annotations
 
@@ -22,20 +23,19 @@ def standards_lookup(
 ) -> StandardsLookup:
     """A function giving, for any touchpoint, its dealer's standard in force at its occurred_at."""
     sets = [tp for tp in history(dealer_touchpoints) if isinstance(tp, ServiceStandardSet)]
+    given = [_over(rules.standards, s) for s in sets]
 
     def in_force(tp: AnyTouchpoint) -> ServiceStandards:
-        latest = None
-        for s in sets:
+        latest = rules.standards
+        for s, standard in zip(sets, given, strict=True):
             if s.dealer_id == tp.dealer_id and s.occurred_at <= tp.occurred_at:
-                latest = s
-        if latest is None:
-            return rules.standards
-        d = latest.data
-        return ServiceStandards(
-            complaint_callback_hours=d.complaint_callback_hours,
-            post_service_callback_working_days=d.post_service_callback_working_days,
-            post_delivery_callback_days=d.post_delivery_callback_days,
-            required_explained_items=tuple(d.required_explained_items),
-        )
+                latest = standard
+        return latest
 
     return in_force
+
+
+def _over(defaults: ServiceStandards, standard_set: ServiceStandardSet) -> ServiceStandards:
+    """The standards a set gives, the group's defaults for the fields it leaves out."""
+    given = {k: v for k, v in standard_set.data.model_dump().items() if v is not None}
+    return defaults.model_copy(update=given)
