@@ -162,6 +162,10 @@ class JourneyApplication(Application[UUID]):
         except OperationalError as exc:
             raise StoreUnavailableError(f"database_url: cannot open the event store ({exc})") from exc
         self._plain_json = stores_plain_json(self.mapper)
+        if self._plain_json and base.get("CREATE_TABLE", "y") != "n":
+            indexed = self.process_recorder.index_event_ids(TOUCHPOINT_RECORDED)
+            if indexed:
+                log.info("event_ids_indexed", touchpoints=indexed)  # a store older than the index
 
     @property
     def pii_key(self) -> str:
@@ -235,13 +239,21 @@ class JourneyApplication(Application[UUID]):
         loaded: dict[UUID, TouchpointLedger],
     ) -> IngestOutcome:
         outcome = IngestOutcome()
+        # the event_id is the idempotency key of the whole store (CONTRACT.md): one recorded on another
+        # ledger (another customer_id, say) is that touchpoint delivered again, not a new one
+        owners = self.process_recorder.select_event_ledgers(list({tp.event_id for tp in touchpoints}))
+        indexed: list[tuple[str, UUID]] = []
         for tp, ledger in zip(touchpoints, self._ledgers(touchpoints, loaded), strict=True):
-            if ledger.record(stored_form(redact(tp, self._pii_key))):
+            owner = owners.setdefault(tp.event_id, ledger.id)
+            if owner == ledger.id and ledger.record(stored_form(redact(tp, self._pii_key))):
                 outcome.applied += 1
-            else:
-                outcome.duplicates += 1
+                indexed.append((tp.event_id, ledger.id))
+                continue
+            outcome.duplicates += 1
+            if owner != ledger.id:
+                log.warning("event_id_recorded_elsewhere", event_id=tp.event_id, type=tp.type)
         processing = ProcessingEvent[UUID]()
-        processing.collect_events(*loaded.values(), positions=positions)
+        processing.collect_events(*loaded.values(), positions=positions, event_ids=indexed)
         if processing.events or positions:
             self._record(processing)
         return outcome

@@ -13,8 +13,9 @@ from structlog.testing import capture_logs
 from journey.engine import Engine
 from journey.ingest import dead_letter_path
 from journey.privacy import pseudonym
+from journey.recorders import event_ids_table
 from journey.touchpoints import touchpoint_json
-from tests.builders import callback, complaint, day, maintenance, registered, standard_set, visit
+from tests.builders import callback, complaint, day, maintenance, registered, standard_set, touchpoint, visit
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:
@@ -227,3 +228,43 @@ def test_known_at_alone_shows_the_view_as_the_engine_showed_it_then(engine: Engi
     assert "late" not in view["intent"]["decided_by"]
     assert [s["event_id"] for s in replay["steps"] if s["event_id"]] == ["v0"]
     assert "late" in engine.customer("C1", as_of=day(1))["intent"]["decided_by"]
+
+
+def test_an_event_id_recorded_for_one_customer_is_not_applied_again_for_another(
+    engine: Engine, open_engine
+) -> None:  # type: ignore[no-untyped-def]
+    first = visit(day(0), "revisit", event_id="dup-1", customer="C-A")
+    again = visit(day(0), "payment_method_set", event_id="dup-1", customer="C-B")  # corrected, or a clash
+    dealer_level = touchpoint("service_standard_set", day(0), {}, customer=None, event_id="dup-1")
+
+    with capture_logs() as logs:
+        a = engine.app.ingest([first])
+        b = open_engine().app.ingest([again, dealer_level])  # another process: no shared cache
+
+    assert (a.applied, b.applied, b.duplicates) == (1, 0, 2)
+    assert [r.touchpoint.event_id for r in engine.app.customer_history("C-A")] == ["dup-1"]
+    assert engine.app.customer_history("C-B") == [] and engine.app.dealer_history("D1") == []
+    assert sum(1 for e in logs if e["event"] == "event_id_recorded_elsewhere") == 2
+
+
+def test_a_store_older_than_the_event_id_index_fills_it_on_open(tmp_path: Path) -> None:
+    from journey.settings import Settings
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    old = Engine.open(Settings(database_url=url, pii_key="test-key"))
+    old.app.ingest([visit(day(i), event_id=f"v{i}", customer="C-A") for i in range(3)])
+    table = event_ids_table(old.app.process_recorder.events_table_name)
+    with old.app.process_recorder.datastore.transaction(commit=True) as c:
+        c.execute(f"DELETE FROM {table}")  # as a store written before the index was
+    old.close()
+
+    reopened = Engine.open(Settings(database_url=url, pii_key="test-key"))
+    outcome = reopened.app.ingest([visit(day(5), event_id="v1", customer="C-B")])
+
+    assert reopened.app.process_recorder.select_event_ledgers(["v0", "v1", "v2", "v9"]).keys() == {
+        "v0",
+        "v1",
+        "v2",
+    }
+    assert (outcome.applied, outcome.duplicates) == (0, 1)
+    reopened.close()
