@@ -17,7 +17,7 @@ from consumers.producer import produce_file
 from consumers.touchpoint_consumer import TouchpointConsumer, any_listening
 from journey.cli import settings_for
 from journey.engine import Engine
-from journey.errors import JourneyError
+from journey.errors import JourneyError, StoreUnavailableError
 from journey.settings import Settings
 
 log = structlog.get_logger()
@@ -42,7 +42,7 @@ def open_engine(settings: Settings) -> Engine:
     for attempt in range(1, OPEN_ATTEMPTS + 1):
         try:
             return Engine.open(settings)
-        except (IntegrityError, InternalError, OperationalError) as exc:
+        except (IntegrityError, InternalError, OperationalError, StoreUnavailableError) as exc:
             if attempt == OPEN_ATTEMPTS:
                 raise
             log.warning("engine_open_retry", attempt=attempt, error=f"{type(exc).__name__}: {exc}")

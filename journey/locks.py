@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 
+from journey.errors import StoreUnavailableError
 from journey.settings import eventsourcing_env
 
 
@@ -42,7 +43,11 @@ def exclusive(database_url: str, name: str) -> Iterator[None]:
         user=env["POSTGRES_USER"],
         password=env["POSTGRES_PASSWORD"],
     )
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    try:
+        conn = psycopg.connect(conninfo, autocommit=True)
+    except psycopg.OperationalError as exc:  # no server, no such database, a wrong password
+        raise StoreUnavailableError(f"database_url: cannot connect to PostgreSQL ({exc})".strip()) from None
+    with conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_key(name),))
         try:
             yield

@@ -228,3 +228,16 @@ def test_produce_to_an_unreachable_broker_is_a_clear_error(tmp_path: Path) -> No
     assert out.returncode == 2
     assert "kafka_bootstrap: 127.0.0.1:1" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_a_postgresql_store_that_cannot_be_reached_is_a_clear_error(tmp_path: Path) -> None:
+    url = "postgresql://journey:secret-pw@127.0.0.1:9/nowhere"  # nothing listens on the discard port
+
+    out = subprocess.run(
+        [*JOURNEY, "report", "--dealer", "D1", "--database-url", url],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: database_url: cannot connect to PostgreSQL")
+    assert "Traceback" not in out.stderr and "secret-pw" not in out.stderr
