@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -91,11 +93,19 @@ def produce(
 ) -> None:
     """Publish a JSONL file of touchpoints keyed by customer_id, as an upstream system would."""
     settings = settings_for(kafka_bootstrap=bootstrap_servers, kafka_topic=topic)
+    with broker_errors(settings):
+        sent = produce_file(file, settings)
+    typer.echo(json.dumps({"sent": sent, "topic": settings.kafka_topic}))
+
+
+@contextmanager
+def broker_errors(settings: Settings) -> Iterator[None]:
+    """A broker that cannot be reached, before or during the block, is a KafkaUnavailableError naming
+    kafka_bootstrap (a command that would otherwise wait 30 s and print kafka-python's traceback)."""
     where = f"kafka_bootstrap: {settings.kafka_bootstrap}"
     if not any_listening(settings.kafka_bootstrap):
         raise KafkaUnavailableError(f"{where}: no bootstrap server accepts connections")
     try:
-        sent = produce_file(file, settings)
+        yield
     except KafkaError as exc:
         raise KafkaUnavailableError(f"{where}: {type(exc).__name__}: {exc}") from None
-    typer.echo(json.dumps({"sent": sent, "topic": settings.kafka_topic}))

@@ -219,11 +219,13 @@ def test_a_gaps_window_ending_before_it_starts_is_an_error(ingested: Path) -> No
     assert "to:" in out.stderr and "must be after from" in out.stderr
 
 
-def test_produce_to_an_unreachable_broker_is_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [["produce", "one.jsonl"], ["publish-tasks", "--once"]])
+def test_an_unreachable_broker_is_a_clear_error(tmp_path: Path, command: list[str]) -> None:
     source = tmp_path / "one.jsonl"
     source.write_text(touchpoint_json(visit(day(1), "revisit", customer="C-1")) + "\n")
+    args = [str(tmp_path / a) if a.endswith(".jsonl") else a for a in command]
 
-    out = run("produce", str(source), "--bootstrap-servers", "127.0.0.1:1", db=tmp_path / "x.db", check=False)
+    out = run(*args, "--bootstrap-servers", "127.0.0.1:1", db=tmp_path / "x.db", check=False)
 
     assert out.returncode == 2
     assert "kafka_bootstrap: 127.0.0.1:1" in out.stderr
