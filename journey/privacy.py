@@ -37,44 +37,53 @@ def redact(tp: AnyTouchpoint, key: str) -> AnyTouchpoint:
     return tp.model_copy(update={"data": data.model_copy(update=update)})
 
 
-#: A personal field's value in JSON-like text that does not parse (a string, perhaps cut short, or
-#: a bare token), so that a broken line never carries personal data into a dead-letter file.
+#: A personal field's value in text that does not parse as JSON (keys and values in double or single
+#: quotes, a value perhaps cut short, or a bare token), so that a broken line never carries
+#: personal data into a dead-letter file.
 _PERSONAL_VALUE = re.compile(
-    rf'(?P<key>"(?:{"|".join(PERSONAL_FIELDS)})"\s*:\s*)'
-    r'(?:"(?P<text>(?:[^"\\]|\\.)*)"?|(?P<token>[^,}\s]+))'
+    rf"(?P<key>(?P<q>[\"'])(?:{'|'.join(PERSONAL_FIELDS)})(?P=q)\s*:\s*)"
+    r"(?:(?P<vq>[\"'])(?P<text>(?:(?!(?P=vq))[^\\]|\\.)*)(?P=vq)?|(?P<token>[^,}\s]+))"
 )
 
 
 def redacted_line(raw: bytes, key: str) -> str | None:
     """A rejected line (or message) with the personal values it holds in clear replaced by their
     keyed hashes, for a dead-letter destination; None when it holds none. A JSON object is written
-    again with the personal fields of its `data` hashed; other text keeps all but those values.
-    A replayed dead letter stores the same hashes as the original would have."""
+    again with every personal field hashed, wherever it stands (in `data`, or misplaced); other
+    text keeps all but those values. A replayed dead letter stores the same hashes as the original
+    would have."""
     text = raw.decode("utf-8", errors="replace")
     try:
         obj = json.loads(text)
     except (ValueError, RecursionError):
         obj = None
-    if not isinstance(obj, dict):
+    if not isinstance(obj, dict | list):
         found = [m for m in _PERSONAL_VALUE.finditer(text) if not _HASHED.fullmatch(m["text"] or "")]
         if not found:
             return None
         return _PERSONAL_VALUE.sub(
             lambda m: m["key"] + json.dumps(pseudonym(m["text"] or m["token"], key)), text
         )
-    data = obj.get("data")
-    if not isinstance(data, dict) or not any(_in_clear(data.get(f)) for f in PERSONAL_FIELDS):
-        return None
-    obj["data"] = {k: _hashed(v, key) if k in PERSONAL_FIELDS else v for k, v in data.items()}
-    return json.dumps(obj, ensure_ascii=False)
+    hashed = _hash_personal(obj, key)
+    return None if hashed == obj else json.dumps(hashed, ensure_ascii=False)
+
+
+def _hash_personal(value: object, key: str) -> object:
+    """The JSON value with every personal field (at any depth) in clear replaced by its keyed hash."""
+    if isinstance(value, list):
+        return [_hash_personal(v, key) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        k: _hashed(v, key) if k in PERSONAL_FIELDS and _in_clear(v) else _hash_personal(v, key)
+        for k, v in value.items()
+    }
 
 
 def _in_clear(value: object) -> bool:
     return value is not None and not (isinstance(value, str) and _HASHED.fullmatch(value))
 
 
-def _hashed(value: object, key: str) -> object:
-    """The keyed hash of a personal value, whatever its JSON type (null stays null)."""
-    if value is None:
-        return None
+def _hashed(value: object, key: str) -> str:
+    """The keyed hash of a personal value, whatever its JSON type."""
     return pseudonym(value if isinstance(value, str) else json.dumps(value, sort_keys=True), key)

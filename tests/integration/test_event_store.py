@@ -122,14 +122,30 @@ def test_a_registration_line_that_is_not_json_reaches_the_dead_letters_without_i
     whole = touchpoint_json(registered(day(0), name="Zhang San", phone="13800000000", national_id="110101X"))
     cut = whole[: whole.index("110101X") + 4]  # cut short inside the national id
     bare = '{"type": "customer_registered", "data": {"phone": 13800000001, "name": "Li \\"Si\\"" broken'
-    source = write_lines(tmp_path / "in.jsonl", [cut, bare])
+    python_repr = "{'type': 'customer_registered', 'data': {'name': 'Qian Duoduo', 'phone': '+86 136 9999'}}"
+    misplaced = json.loads(touchpoint_json(registered(day(0)))) | {
+        "name": "Zhao Tiezhu",
+        "phone": "+86 137 7777",
+    }
+    source = write_lines(tmp_path / "in.jsonl", [cut, bare, python_repr, json.dumps(misplaced)])
 
     report = engine.ingest_file(source)
 
     text = dead_letter_path(source).read_text(encoding="utf-8")
-    assert report.rejected == 2
-    assert [json.loads(d)["field"] for d in text.splitlines()] == ["json", "json"]
-    for secret in ("Zhang San", "13800000000", "1101", "13800000001", "Li ", "Si"):
+    assert report.rejected == 4
+    assert [json.loads(d)["field"] for d in text.splitlines()] == ["json", "json", "json", "name"]
+    for secret in (
+        "Zhang San",
+        "13800000000",
+        "1101",
+        "13800000001",
+        "Li ",
+        "Si",
+        "Qian",
+        "9999",
+        "Zhao",
+        "7777",
+    ):
         assert secret not in text
     assert pseudonym("Zhang San", "test-key") in text
 
