@@ -191,9 +191,9 @@ def processes_rate(settings: Settings, count: int, processes: int) -> tuple[floa
     ]
     stats = [final_stats(p) for p in procs]
     assert sum(s["applied"] for s in stats) == count, stats
-    first = min(s["first_message_at"] for s in stats if s["first_message_at"])
-    last = max(s["last_write_at"] for s in stats if s["last_write_at"])
-    return count / (last - first), [s["applied"] for s in stats]
+    first = min(datetime.fromisoformat(s["first_message_at"]) for s in stats if s["first_message_at"])
+    last = max(datetime.fromisoformat(s["last_write_at"]) for s in stats if s["last_write_at"])
+    return count / (last - first).total_seconds(), [s["applied"] for s in stats]
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
@@ -90,7 +91,15 @@ class ConsumeStats:
     views_seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "partitions": sorted(self.partitions)}
+        """The stats as output shows them: instants in RFC 3339, UTC."""
+        instants = {
+            k: _rfc3339(getattr(self, k)) for k in ("started_at", "first_message_at", "last_write_at")
+        }
+        return {**asdict(self), **instants, "partitions": sorted(self.partitions)}
+
+
+def _rfc3339(epoch: float | None) -> str | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
 
 
 def tracking_name(group: str, topic: str, partition: int) -> str:
