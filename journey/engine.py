@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from journey.application import JourneyApplication, Recorded
 from journey.errors import UnknownCustomerError, UnknownDealerError
 from journey.ingest import IngestReport, ingest_file
@@ -29,6 +31,8 @@ from journey.rules import Rules, load_rules
 from journey.settings import Settings
 from journey.timeparse import parse_month
 from journey.touchpoints import AnyTouchpoint
+
+log = structlog.get_logger()
 
 INTENT_LEVELS = ("N", "C", "B", "A", "H", "O", "F")
 RETENTION_STATUSES = ("prospect", "opportunity", "loyal", "marginal", "lost")
@@ -55,6 +59,11 @@ class Engine:
     @classmethod
     def open(cls, settings: Settings) -> Engine:
         rules = load_rules(settings.rules)
+        if settings.public_pii_key and settings.database_url.startswith("postgresql"):
+            log.warning(
+                "pii_key_public",
+                reason="JOURNEY_PII_KEY is not set: personal data is hashed with the development key",
+            )
         with exclusive(settings.database_url, "schema"):  # table creation is not concurrency-safe
             app = JourneyApplication(settings.database_url, pii_key=settings.pii_key)
             return cls(

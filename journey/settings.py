@@ -23,6 +23,10 @@ class InvalidSettingsError(JourneyError, ValueError):
     """A JOURNEY_* setting (or the flag that overrides it) has a value it cannot take."""
 
 
+#: The key personal data is hashed with when JOURNEY_PII_KEY is not set: for development only.
+DEVELOPMENT_PII_KEY = "journey-dev-pii-key"
+
+
 class Settings(BaseSettings):
     """CONTRACT.md section 3: configuration by env var, overridable by CLI flags."""
 
@@ -48,10 +52,16 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_keys: str = ""
-    pii_key: str = Field(default="journey-dev-pii-key", repr=False)
+    pii_key: str = Field(default=DEVELOPMENT_PII_KEY, repr=False)
     tasks_topic: str = "journey.tasks"
     #: processes computing view rows in a large catch-up or a rebuild; 0: one per core
     view_workers: int = Field(default=0, ge=0)
+
+    @property
+    def public_pii_key(self) -> bool:
+        """Whether personal data is hashed with the development key everyone knows (set
+        JOURNEY_PII_KEY in production: the hashes of a store are only as secret as its key)."""
+        return self.pii_key == DEVELOPMENT_PII_KEY
 
     @property
     def api_key_set(self) -> frozenset[str]:

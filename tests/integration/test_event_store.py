@@ -284,3 +284,14 @@ def test_a_store_older_than_the_event_id_index_fills_it_on_open(tmp_path: Path) 
     }
     assert (outcome.applied, outcome.duplicates) == (0, 1)
     reopened.close()
+
+
+def test_a_postgresql_store_opened_with_the_public_development_key_says_so(database_url: str) -> None:
+    from journey.settings import DEVELOPMENT_PII_KEY, Settings
+
+    with capture_logs() as logs:
+        Engine.open(Settings(database_url=database_url, pii_key=DEVELOPMENT_PII_KEY)).close()
+        Engine.open(Settings(database_url=database_url, pii_key="a-secret")).close()
+
+    warned = [e for e in logs if e["event"] == "pii_key_public"]
+    assert len(warned) == (1 if database_url.startswith("postgresql") else 0)
