@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = "localhost:9092"
     kafka_topic: str = "touchpoints"
     kafka_group: str = "journey-ingest"
-    #: Kafka security, passed to kafka-python when set (deploy/README.md, "Kafka security")
+    #: Kafka security, passed to kafka-python when set (README.md, "Configuration")
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] | None = None
     kafka_sasl_mechanism: (
         Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER", "GSSAPI"] | None
