@@ -241,5 +241,5 @@ def test_a_postgresql_store_that_cannot_be_reached_is_a_clear_error(tmp_path: Pa
     )  # fmt: skip
 
     assert out.returncode == 2
-    assert out.stderr.startswith("error: database_url: cannot connect to PostgreSQL")
+    assert "error: database_url: cannot connect to PostgreSQL" in out.stderr
     assert "Traceback" not in out.stderr and "secret-pw" not in out.stderr
