@@ -47,7 +47,7 @@ def rebuild(live: Views, *, verify: bool, max_differences: int = 10) -> RebuildR
         live.catch_up(stop=fresh.position(), adopt_rules=False)
         result.differences = _differences(live, fresh, max_differences)
         result.identical = not result.differences
-        fresh.recorder.clear()
+        fresh.recorder.drop()  # compared: nothing of the rebuild is left behind
         return result
     with live.lock():
         position = fresh.position()

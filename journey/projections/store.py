@@ -70,6 +70,7 @@ class ViewRecorder(Protocol):
     def select(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
     def clear(self) -> None: ...
+    def drop(self) -> None: ...
     def adopt(self, source_prefix: str, tracking: Tracking | None) -> None: ...
     def fill_summaries(self) -> None: ...
 
@@ -172,6 +173,13 @@ class _Tables:
         with self.datastore.transaction(commit=True) as cursor:
             for name in self.tables:
                 cursor.execute(f"DELETE FROM {self.prefix}_{name}")
+            self._forget_tracking(cursor, self.prefix)
+
+    def drop(self) -> None:
+        """These tables (and their indexes) gone, and their tracking record."""
+        with self.datastore.transaction(commit=True) as cursor:
+            for name in self.tables:
+                cursor.execute(f"DROP TABLE IF EXISTS {self.prefix}_{name}")
             self._forget_tracking(cursor, self.prefix)
 
     def select(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:

@@ -264,3 +264,23 @@ def test_a_long_catch_up_says_how_far_it_is(
     assert len(progress) > 1
     assert [e["written"] for e in progress] == sorted({e["written"] for e in progress})  # it only grows
     assert progress[-1]["written"] == progress[-1]["of"] == customers + dealers
+
+
+def test_rebuild_verify_leaves_no_table_of_the_rebuild_behind(
+    engine: Engine, database_url: str, data_set: list[AnyTouchpoint]
+) -> None:
+    from journey.rebuild import REBUILD_PREFIX
+
+    engine.app.ingest(data_set[:400])
+    engine.views.catch_up()
+
+    assert rebuild(engine.views, verify=True).identical
+
+    tables = (
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+        if database_url.startswith("sqlite")
+        else "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+    )
+    names = [str(r[0]) for r in engine.views.recorder.select(tables)]
+    assert any(n.startswith("views_") for n in names)
+    assert not [n for n in names if n.startswith(f"{REBUILD_PREFIX}_")]
