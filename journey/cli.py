@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from journey.engine import Engine
-from journey.errors import JourneyError
+from journey.errors import JourneyError, StoreUnavailableError
 from journey.logging import configure_logging
 from journey.projections.customer import utc
 from journey.render import (
@@ -25,7 +25,7 @@ from journey.render import (
     render_report,
     render_tasks,
 )
-from journey.settings import Settings, load_settings
+from journey.settings import Settings, eventsourcing_env, load_settings
 from journey.timeparse import InvalidInstantError, parse_instant
 from journey.touchpoints import json_schema
 
@@ -47,19 +47,33 @@ def settings_for(database_url: str | None = None, rules: str | None = None, **ov
 
 
 @contextmanager
-def engine_for(database_url: str | None, rules: str | None) -> Iterator[Engine]:
-    engine = Engine.open(settings_for(database_url, rules))
+def engine_for(database_url: str | None, rules: str | None, *, existing: bool = False) -> Iterator[Engine]:
+    """An engine on the store; ``existing``: a reader's, which never makes an empty SQLite file."""
+    settings = settings_for(database_url, rules)
+    if existing:
+        require_store(settings.database_url)
+    engine = Engine.open(settings)
     try:
         yield engine
     finally:
         engine.close()
 
 
+def require_store(database_url: str) -> None:
+    """StoreUnavailableError when an SQLite store's file does not exist (a mistyped path, or a read
+    before any ingest) rather than a new empty store and an answer about nothing."""
+    path = eventsourcing_env(database_url).get("SQLITE_DBNAME")
+    if path and path != ":memory:" and not path.startswith("file:") and not Path(path).exists():
+        raise StoreUnavailableError(
+            f"database_url: no event store at {path} (`journey ingest FILE` or `journey demo` makes one)"
+        )
+
+
 @contextmanager
 def dealer_views(database_url: str | None, rules: str | None, dealer: str) -> Iterator[Engine]:
     """An engine with its views caught up, to read a dealer the store knows (a mistyped dealer_id
     is an UnknownDealerError, not a report of zeros)."""
-    with engine_for(database_url, rules) as engine:
+    with engine_for(database_url, rules, existing=True) as engine:
         engine.views.catch_up(adopt_rules=False)
         engine.require_dealer(dealer)
         yield engine
@@ -113,7 +127,7 @@ def customer(
     as_json: AsJson = False,
 ) -> None:
     """A customer's intent level, retention status and service view as of any instant."""
-    with engine_for(database_url, rules) as engine:
+    with engine_for(database_url, rules, existing=True) as engine:
         view = engine.customer(customer_id, instant(as_of, "as_of"), instant(known_at, "known_at"))
     emit(view, as_json, render_customer(view))
 
@@ -147,7 +161,7 @@ def replay(
     as_json: AsJson = False,
 ) -> None:
     """A customer's history in occurred_at order, with the level and status each step led to and why."""
-    with engine_for(database_url, rules) as engine:
+    with engine_for(database_url, rules, existing=True) as engine:
         result = engine.history(customer_id, instant(as_of, "as_of"), instant(known_at, "known_at"))
     emit(result, as_json, render_history(result))
 
@@ -164,7 +178,7 @@ def rebuild(
     """Rebuild every view from the event store into fresh tables (and prove they equal the live ones)."""
     from journey.rebuild import rebuild as run_rebuild
 
-    with engine_for(database_url, rules) as engine:
+    with engine_for(database_url, rules, existing=True) as engine:
         result = run_rebuild(engine.views, verify=verify)
     if verify:
         text = "identical" if result.identical else "views differ:\n" + "\n".join(result.differences)

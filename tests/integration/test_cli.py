@@ -243,3 +243,18 @@ def test_a_postgresql_store_that_cannot_be_reached_is_a_clear_error(tmp_path: Pa
     assert out.returncode == 2
     assert "error: database_url: cannot connect to PostgreSQL" in out.stderr
     assert "Traceback" not in out.stderr and "secret-pw" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [["customer", "C-1"], ["report", "--dealer", "D1"], ["rebuild", "--verify"]]
+)
+def test_a_read_of_a_store_that_does_not_exist_says_so_and_makes_none(
+    tmp_path: Path, command: list[str]
+) -> None:
+    missing = tmp_path / "typo.db"
+
+    out = run(*command, db=missing, check=False)
+
+    assert out.returncode == 2
+    assert f"no event store at {missing}" in out.stderr
+    assert not missing.exists()
