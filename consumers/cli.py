@@ -16,17 +16,13 @@ from eventsourcing.persistence import IntegrityError, InternalError, Operational
 from kafka.errors import KafkaError
 
 from consumers.producer import produce_file
-from consumers.touchpoint_consumer import TouchpointConsumer, any_listening
+from consumers.touchpoint_consumer import KafkaUnavailableError, TouchpointConsumer, any_listening
 from journey.cli import settings_for
 from journey.engine import Engine
-from journey.errors import JourneyError, StoreUnavailableError
+from journey.errors import StoreUnavailableError
 from journey.settings import Settings
 
 log = structlog.get_logger()
-
-
-class KafkaUnavailableError(JourneyError):
-    """The Kafka cluster cannot be reached (or refused the messages)."""
 
 
 OPEN_ATTEMPTS = 6
@@ -67,7 +63,13 @@ def consume(
         int | None, typer.Option("--max-messages", min=1, help="stop after N messages")
     ] = None,
     idle_exit: Annotated[
-        float | None, typer.Option("--idle-exit", min=0, help="stop after SECONDS with nothing to read")
+        float | None,
+        typer.Option(
+            "--idle-exit",
+            min=0,
+            help="a batch run: stop after SECONDS with nothing to read (exit 2 if no broker answers "
+            "for 30 s, or SECONDS if longer, before it has connected)",
+        ),
     ] = None,
 ) -> None:
     """Consume touchpoints from Kafka into the event store and views, each once (dead letters to <topic>.dlq).

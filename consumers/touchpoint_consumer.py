@@ -43,7 +43,7 @@ from consumers.validation import touchpoint_of
 from journey.application import TrackedBatch
 from journey.collections_gc import fewer_collections
 from journey.engine import Engine
-from journey.errors import InvalidTouchpointError, StoreUnavailableError
+from journey.errors import InvalidTouchpointError, JourneyError, StoreUnavailableError
 from journey.settings import Settings
 from journey.touchpoints import AnyTouchpoint
 
@@ -68,6 +68,15 @@ TRANSIENT: tuple[type[Exception], ...] = (
 )
 #: A catch-up's failures that the next one retries (a worker process that died breaks its pool).
 VIEWS_TRANSIENT: tuple[type[Exception], ...] = (*TRANSIENT, BrokenProcessPool)
+
+
+#: A batch run (--idle-exit) gives up when no broker answers for this long (or its idle window, if
+#: longer) before it has connected; a service (no --idle-exit) waits for the broker as long as it takes.
+CONNECT_WAIT_S = 30.0
+
+
+class KafkaUnavailableError(JourneyError):
+    """The Kafka cluster cannot be reached (or refused the messages)."""
 
 
 class StopRequestedError(Exception):
@@ -218,6 +227,7 @@ class TouchpointConsumer:
         views_max_delay: float = VIEWS_MAX_DELAY_S,
         handle_signals: bool = True,
         kafka_overrides: Mapping[str, Any] | None = None,
+        connect_wait: float = CONNECT_WAIT_S,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -225,6 +235,7 @@ class TouchpointConsumer:
         self.group = settings.kafka_group
         self.max_messages = max_messages
         self.idle_exit = idle_exit
+        self._connect_give_up = None if idle_exit is None else max(idle_exit, connect_wait)
         self.batch_size = batch_size
         self.views_max_delay = views_max_delay
         self.handle_signals = handle_signals
@@ -253,8 +264,10 @@ class TouchpointConsumer:
             consumer: Any = None
             dead_letters: DeadLetters | None = None
             try:
-                consumer = self._retry("kafka_connect", self._connect)
-                dead_letters = self._retry("kafka_connect", partial(DeadLetters.open, self.settings))
+                consumer = self._retry("kafka_connect", self._connect, self._connect_give_up)
+                dead_letters = self._retry(
+                    "kafka_connect", partial(DeadLetters.open, self.settings), self._connect_give_up
+                )
                 self._loop(consumer, dead_letters)
             except StopRequestedError:
                 self.stats.exit_reason = "signal"
@@ -522,14 +535,22 @@ class TouchpointConsumer:
         """Sleep unless a stop is requested; True if one was."""
         return self._stop.wait(seconds)
 
-    def _retry(self, step: str, action: Callable[[], T]) -> T:
-        """Run action until it succeeds, backing off on transient failures; StopRequestedError on a stop."""
+    def _retry(self, step: str, action: Callable[[], T], give_up_after: float | None = None) -> T:
+        """Run action until it succeeds, backing off on transient failures; StopRequestedError on a
+        stop; KafkaUnavailableError once it has failed for ``give_up_after`` seconds."""
         delay = BACKOFF_FIRST_S
         attempt = 0
+        started = time.monotonic()
         while True:
             try:
                 return action()
             except TRANSIENT as exc:
+                waited = time.monotonic() - started
+                if give_up_after is not None and waited >= give_up_after:
+                    raise KafkaUnavailableError(
+                        f"kafka_bootstrap: {self.settings.kafka_bootstrap}: no broker answered for "
+                        f"{waited:.0f} s ({type(exc).__name__}); a batch run (--idle-exit) gives up"
+                    ) from None
                 attempt += 1
                 log.warning(
                     "retrying",
