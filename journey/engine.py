@@ -213,7 +213,7 @@ class Engine:
         """The dealer's five gaps over touchpoints with occurred_at in [from, to) as of T (default
         now; DOMAIN.md, "Service quality"): its fact rows in the window (a range look-up) aggregated
         by the pure service_gaps.gaps."""
-        at = as_of or datetime.now(UTC)
+        at = as_of or now()
         self.views.rules_version()  # the facts are of these rules
         facts = facts_in_window(self.views.recorder, dealer_id, from_, to)
         return service_gaps(facts, dealer_id, from_, to, self.rules, as_of=at)

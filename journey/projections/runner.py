@@ -107,10 +107,9 @@ class Views:
         ingest or consume, deploying new rules) or left alone (a reader: RulesMismatchError, so that a
         one-off read with a what-if rules file never replaces the views every process reads).
         """
-        stored = None if self.recorder.bulk else self.built_with()
-        if stored is not None and stored != self.rules.label:
-            if not adopt_rules:
-                raise RulesMismatchError(stored, self.rules.label)
+        if not self.recorder.bulk and not adopt_rules:
+            self.rules_version()
+        elif not self.recorder.bulk and (stored := self._other_rules()) is not None:
             return self._rebuild_for_new_rules(stored)
         with self.lock():
             return self._catch_up(chunk, stop)
@@ -127,10 +126,15 @@ class Views:
     def rules_version(self) -> str:
         """The label of the rules the views were computed with, which must be this process's
         (RulesMismatchError otherwise: a reader never answers from views of other rules)."""
-        stored = self.built_with()
-        if stored is not None and stored != self.rules.label:
+        stored = self._other_rules()
+        if stored is not None:
             raise RulesMismatchError(stored, self.rules.label)
         return self.rules.label
+
+    def _other_rules(self) -> str | None:
+        """The label the stored rows carry when it is not this process's rules' (else None)."""
+        stored = self.built_with()
+        return None if stored in (None, self.rules.label) else stored
 
     def _rebuild_for_new_rules(self, stored: str | None) -> int:
         """The rules changed since the views were computed: every customer's rows are recomputed
