@@ -25,7 +25,7 @@ from journey.render import (
     render_report,
     render_tasks,
 )
-from journey.settings import Settings, eventsourcing_env, load_settings
+from journey.settings import Settings, load_settings, sqlite_file
 from journey.timeparse import InvalidInstantError, parse_instant
 from journey.touchpoints import json_schema
 
@@ -62,8 +62,8 @@ def engine_for(database_url: str | None, rules: str | None, *, existing: bool = 
 def require_store(database_url: str) -> None:
     """StoreUnavailableError when an SQLite store's file does not exist (a mistyped path, or a read
     before any ingest) rather than a new empty store and an answer about nothing."""
-    path = eventsourcing_env(database_url).get("SQLITE_DBNAME")
-    if path and path != ":memory:" and not path.startswith("file:") and not Path(path).exists():
+    path = sqlite_file(database_url)
+    if path is not None and not path.exists():
         raise StoreUnavailableError(
             f"database_url: no event store at {path} (`journey ingest FILE` or `journey demo` makes one)"
         )

@@ -3,10 +3,9 @@ write the rejected ones to a dead-letter file beside the input with their reason
 
 The dead-letter file FILE.dlq.jsonl describes the last run only: a run removes the previous one's
 file first, and a run that rejects nothing leaves none. Each rejected line is written with its
-line number, field, reason and `raw`, the line itself with its personal data (the `name`, `phone`
-and `national_id` of its `data`, whatever its type) replaced by the keyed hashes the store holds
-(journey.privacy). A line that is not JSON cannot be split into fields and is written as it came,
-so personal data in such a line is on disk in clear. Logs name the line, field and reason only.
+line number, field, reason and `raw`, the line itself with its personal data (`name`, `phone`
+and `national_id`, wherever they stand, also in a line that is not JSON) replaced by the keyed
+hashes the store holds (journey.privacy.redacted_line). Logs name the line, field and reason only.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 
 from journey.errors import StoreUnavailableError
-from journey.settings import eventsourcing_env
+from journey.settings import eventsourcing_env, sqlite_file
 
 
 def _key(name: str) -> int:
@@ -25,8 +25,8 @@ def exclusive(database_url: str, name: str) -> Iterator[None]:
     """Hold the named lock of this database for the duration of the block."""
     env = eventsourcing_env(database_url)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
-        path = env["SQLITE_DBNAME"]
-        if path == ":memory:" or path.startswith("file:"):
+        path = sqlite_file(database_url)
+        if path is None:  # in memory: one process
             yield
             return
         with Path(f"{path}.{name}.lock").open("a") as handle:

@@ -79,13 +79,30 @@ def load_settings(**given: object) -> Settings:
         raise InvalidSettingsError(f"{name}: {first['msg']}") from None
 
 
+def sqlite_file(database_url: str) -> Path | None:
+    """The file an SQLite store lives in (None for PostgreSQL, an in-memory store or a `file:` URI)."""
+    if urlparse(database_url).scheme != "sqlite":
+        return None
+    path = _sqlite_path(database_url)
+    return None if path == ":memory:" or path.startswith("file:") else Path(path)
+
+
+def _sqlite_path(database_url: str) -> str:
+    path = (
+        database_url[len("sqlite:///") :]
+        if database_url.startswith("sqlite:///")
+        else urlparse(database_url).path
+    )
+    if not path:
+        raise InvalidDatabaseUrlError(f"database_url: no file path in {database_url!r}")
+    return path
+
+
 def eventsourcing_env(database_url: str) -> dict[str, str]:
     """The eventsourcing library's persistence settings for a JOURNEY_DATABASE_URL."""
     url = urlparse(database_url)
     if url.scheme == "sqlite":
-        path = database_url[len("sqlite:///") :] if database_url.startswith("sqlite:///") else url.path
-        if not path:
-            raise InvalidDatabaseUrlError(f"database_url: no file path in {database_url!r}")
+        path = _sqlite_path(database_url)
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         return {

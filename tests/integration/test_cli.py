@@ -251,10 +251,11 @@ def test_a_postgresql_store_that_cannot_be_reached_is_a_clear_error(tmp_path: Pa
 def test_a_read_of_a_store_that_does_not_exist_says_so_and_makes_none(
     tmp_path: Path, command: list[str]
 ) -> None:
-    missing = tmp_path / "typo.db"
+    missing = tmp_path / "nowhere" / "typo.db"
 
     out = run(*command, db=missing, check=False)
 
     assert out.returncode == 2
     assert f"no event store at {missing}" in out.stderr
     assert not missing.exists()
+    assert not missing.parent.exists()  # not even its directory
